@@ -1,0 +1,32 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from .models import Membership, User
+
+
+class SignInForm(forms.Form):
+    identifier = forms.CharField(
+        label="Work email or organization short name", max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username",
+                                      "placeholder": "you@example.com or your-organization"}))
+
+
+class PasswordSignInForm(AuthenticationForm):
+    username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+
+
+class MemberAddForm(forms.Form):
+    email = forms.EmailField()
+    full_name = forms.CharField(max_length=150, required=False, label="Name (optional)")
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["full_name", "timezone"]
+

@@ -1,0 +1,169 @@
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import validate_slug
+from django.db import models
+from django.utils.timezone import now
+
+from portal.crypto import EncryptedTextField
+
+from .tenancy import TenantModel
+
+TIMEZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+LOCALE_CHOICES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español"), ("it", "Italiano")]
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def normalize_email(self, email):
+        return (email or "").strip().lower()
+
+    def create_user(self, email, password=None, **extra):
+        if not email:
+            raise ValueError("an email address is required")
+        user = self.model(email=self.normalize_email(email), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+    def get_by_natural_key(self, email):
+        return self.get(email=self.normalize_email(email))
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Keyed by email for password sign-in; OIDC sign-in goes through OIDCIdentity."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    timezone = models.CharField(
+        max_length=64, blank=True, choices=TIMEZONE_CHOICES,
+        help_text="Times are shown in this zone; empty means the organization's.",
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May sign in to the operators' admin.")
+    date_joined = models.DateTimeField(default=now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    def __str__(self):
+        return self.email
+
+    def clean(self):
+        super().clean()
+        self.email = User.objects.normalize_email(self.email)
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=50, unique=True, validators=[validate_slug],
+                            help_text="Short name used in addresses and on the sign-in page.")
+    timezone = models.CharField(max_length=64, default="UTC", choices=TIMEZONE_CHOICES)
+    default_locale = models.CharField(max_length=10, default="en", choices=LOCALE_CHOICES)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(TenantModel):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Admin"
+        HOST = "host", "Host"
+        MEMBER = "member", "Member"
+
+    # Higher number, more rights: used to compare roles and to pick the strongest mapped group.
+    RANK = {Role.MEMBER: 0, Role.HOST: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="one_membership_per_user")]
+        ordering = ["user__email"]
+
+    def __str__(self):
+        return f"{self.user} in {self.organization} ({self.role})"
+
+    def has_role(self, minimum: str) -> bool:
+        return self.RANK[self.role] >= self.RANK[minimum]
+
+    @property
+    def can_manage_members(self) -> bool:
+        return self.has_role(self.Role.ADMIN)
+
+
+class IdentityProvider(TenantModel):
+    """An organization's own OpenID Connect identity provider."""
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="identity_provider")
+    enabled = models.BooleanField(default=True)
+    issuer = models.URLField(
+        help_text="The issuer URL; its /.well-known/openid-configuration must name the same issuer.")
+    client_id = models.CharField(max_length=255)
+    client_secret = EncryptedTextField(blank=True, help_text="Stored encrypted; never shown again.")
+    scopes = models.CharField(max_length=255, default="openid email profile")
+    allowed_email_domains = models.CharField(
+        max_length=500, blank=True,
+        help_text="Comma-separated. People of these domains are sent to this provider from the sign-in "
+                  "page; when set, only verified addresses of these domains may sign in.")
+    groups_claim = models.CharField(max_length=100, blank=True, default="groups",
+                                    help_text="The claim that lists the person's groups.")
+    group_roles = models.JSONField(
+        default=dict, blank=True,
+        help_text='Group to membership role, e.g. {"portal-admins": "admin", "teachers": "host"}. '
+                  "When set, the role is taken from the groups at every sign-in.")
+    provision_unknown_users = models.BooleanField(
+        default=False, help_text="Create a member at first sign-in for people the portal does not know yet.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.organization} identity provider ({self.issuer})"
+
+    def email_domains(self) -> list[str]:
+        return [d.strip().lower().lstrip("@") for d in self.allowed_email_domains.split(",") if d.strip()]
+
+    def role_for_groups(self, groups) -> str | None:
+        """The strongest role any of these groups maps to, or None when none is mapped."""
+        roles = [self.group_roles[g] for g in groups if g in self.group_roles]
+        roles = [r for r in roles if r in Membership.Role.values]
+        return max(roles, key=lambda r: Membership.RANK[r]) if roles else None
+
+
+class OIDCIdentity(models.Model):
+    """Who a person is at an identity provider: (issuer, sub), never the email."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oidc_identities")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="one_user_per_oidc_subject")]
+        verbose_name = "OIDC identity"
+        verbose_name_plural = "OIDC identities"
+
+    def __str__(self):
+        return f"{self.subject} at {self.issuer}"

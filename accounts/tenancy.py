@@ -1,0 +1,74 @@
+"""Tenancy: the one way organization-owned rows are reached.
+
+Every organization-owned model derives from TenantModel, so it has an ``organization`` and a random
+public ``code``. Views get the organization from the ``organization_view`` decorator below, then
+reach rows only through ``Model.objects.of(organization)`` or ``get_scoped_or_404``: another
+organization's row answers 404, exactly like a row that does not exist.
+"""
+
+import secrets
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import Http404
+
+
+def new_public_code() -> str:
+    return secrets.token_urlsafe(9)
+
+
+class TenantQuerySet(models.QuerySet):
+    def of(self, organization):
+        return self.filter(organization=organization)
+
+
+class TenantModel(models.Model):
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="%(class)ss")
+    code = models.CharField(max_length=16, unique=True, default=new_public_code, editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+def get_scoped_or_404(queryset_or_model, organization, **lookup):
+    queryset = queryset_or_model
+    if isinstance(queryset_or_model, type):
+        queryset = queryset_or_model.objects.all()
+    try:
+        return queryset.of(organization).get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise Http404 from None
+
+
+def organization_view(minimum_role: str = "member"):
+    """Resolve ``/o/<org_slug>/...`` once: sets request.organization and request.membership.
+
+    Someone who is not a member gets 404, as if the organization did not exist; a member whose role
+    is too low gets 403 (they know the organization exists).
+    """
+    from .models import Membership
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, org_slug, *args, **kwargs):
+            membership = (Membership.objects.select_related("organization")
+                          .filter(organization__slug=org_slug, user=request.user).first())
+            if membership is None:
+                raise Http404("No such organization.")
+            if not membership.has_role(minimum_role):
+                raise PermissionDenied(f"This page is for the organization's {minimum_role}s and above.")
+            request.organization = membership.organization
+            request.membership = membership
+            if request.session.get("active_organization") != org_slug:
+                request.session["active_organization"] = org_slug
+            request.session["organization_timezone"] = membership.organization.timezone
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,148 @@
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .forms import MemberAddForm, MemberRoleForm, PasswordSignInForm, ProfileForm, SignInForm
+from .models import Membership
+from .oidc import SESSION_ACTIVE_ORG
+from .tenancy import get_scoped_or_404, organization_view
+
+MEMBERS_PER_PAGE = 50
+
+
+def sign_in(request):
+    """The sign-in page: an email address or an organization's short name picks the way in."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignInForm(request.POST or None)
+    choices = None
+    if request.method == "POST" and form.is_valid():
+        identifier = form.cleaned_data["identifier"].strip().lower()
+        next_query = "?" + urlencode({"next": request.GET["next"]}) if request.GET.get("next") else ""
+        if "@" in identifier:
+            providers = selectors.identity_providers_for_email(identifier)
+            if len(providers) == 1:
+                return redirect(reverse("oidc_authentication_init", args=[providers[0].organization.slug]) + next_query)
+            if len(providers) > 1:
+                choices = [p.organization for p in providers]
+            else:
+                # No identity provider claims this domain: password sign-in, whether or not the
+                # address has an account (the page must not tell).
+                request.session["sign_in_email"] = identifier
+                return redirect(reverse("password_login") + next_query)
+        else:
+            organization = selectors.organization_by_slug(identifier)
+            if organization is None:
+                form.add_error("identifier", "No organization has that short name. Check the spelling, "
+                                             "or enter your work email address.")
+            elif hasattr(organization, "identity_provider") and organization.identity_provider.enabled:
+                return redirect(reverse("oidc_authentication_init", args=[organization.slug]) + next_query)
+            else:
+                return redirect(reverse("password_login") + next_query)
+    return render(request, "accounts/sign_in.html", {"form": form, "choices": choices})
+
+
+class PasswordSignInView(auth_views.LoginView):
+    template_name = "accounts/password_sign_in.html"
+    form_class = PasswordSignInForm
+    redirect_authenticated_user = True
+
+    def get_initial(self):
+        return {"username": self.request.session.get("sign_in_email", "")}
+
+
+@login_required
+def home(request):
+    slug = request.session.get(SESSION_ACTIVE_ORG)
+    memberships = request.user.memberships.select_related("organization")
+    membership = memberships.filter(organization__slug=slug).first() or memberships.order_by("organization__name").first()
+    if membership is None:
+        return render(request, "accounts/no_organization.html")
+    return redirect("organization_home", membership.organization.slug)
+
+
+@organization_view()
+def organization_home(request):
+    return render(request, "accounts/organization_home.html", {
+        "member_count": Membership.objects.of(request.organization).count(),
+    })
+
+
+@organization_view()
+def member_list(request):
+    search = request.GET.get("q", "").strip()
+    page = Paginator(selectors.membership_list(organization=request.organization, search=search),
+                     MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    add_form = MemberAddForm()
+    if request.method == "POST":
+        add_form = MemberAddForm(request.POST)
+        if add_form.is_valid():
+            try:
+                membership = services.membership_add(
+                    organization=request.organization, added_by=request.membership, **add_form.cleaned_data)
+            except ValidationError as error:
+                add_form.add_error("email", error)
+            except PermissionDenied as error:
+                add_form.add_error(None, str(error))
+            else:
+                messages.success(request, f"{membership.user.email} was added as {membership.get_role_display()}.")
+                return redirect("member_list", request.organization.slug)
+    return render(request, "accounts/member_list.html", {
+        "page": page, "search": search, "add_form": add_form, "roles": Membership.Role.choices,
+    })
+
+
+@require_POST
+@organization_view(minimum_role=Membership.Role.ADMIN)
+def member_change_role(request, code):
+    membership = get_scoped_or_404(Membership.objects.select_related("user", "organization"),
+                                   request.organization, code=code)
+    form = MemberRoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.membership_change_role(membership=membership, role=form.cleaned_data["role"],
+                                            changed_by=request.membership)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        else:
+            messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+    return redirect("member_list", request.organization.slug)
+
+
+@organization_view()
+def member_remove(request, code):
+    membership = get_scoped_or_404(Membership.objects.select_related("user", "organization"),
+                                   request.organization, code=code)
+    leaving = membership.pk == request.membership.pk
+    if not leaving and not request.membership.can_manage_members:
+        raise PermissionDenied("Only owners and admins remove members.")
+    if request.method == "POST":
+        try:
+            services.membership_remove(membership=membership, removed_by=request.membership)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+            return redirect("member_list", request.organization.slug)
+        if leaving:
+            messages.success(request, f"You left {request.organization.name}.")
+            return redirect("home")
+        messages.success(request, f"{membership.user.email} was removed from {request.organization.name}.")
+        return redirect("member_list", request.organization.slug)
+    return render(request, "accounts/member_remove_confirm.html", {"target": membership, "leaving": leaving})
+
+
+@login_required
+def profile(request):
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your profile was saved.")
+        return redirect("profile")
+    return render(request, "accounts/profile.html", {"form": form})
