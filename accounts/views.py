@@ -100,11 +100,11 @@ def member_list(request):
     })
 
 
-@require_POST
 @organization_view(minimum_role=Membership.Role.ADMIN)
-def member_change_role(request, code):
+@require_POST
+def member_change_role(request, member_code):
     membership = get_scoped_or_404(Membership.objects.select_related("user", "organization"),
-                                   request.organization, code=code)
+                                   request.organization, code=member_code)
     form = MemberRoleForm(request.POST)
     if form.is_valid():
         try:
@@ -118,9 +118,9 @@ def member_change_role(request, code):
 
 
 @organization_view()
-def member_remove(request, code):
+def member_remove(request, member_code):
     membership = get_scoped_or_404(Membership.objects.select_related("user", "organization"),
-                                   request.organization, code=code)
+                                   request.organization, code=member_code)
     leaving = membership.pk == request.membership.pk
     if not leaving and not request.membership.can_manage_members:
         raise PermissionDenied("Only owners and admins remove members.")

@@ -1,0 +1,65 @@
+import pytest
+from django.conf import settings
+
+from portal.celery import app as celery_app
+
+from .factories import MembershipFactory, OrganizationFactory, UserFactory
+from .idp import TestIdentityProvider
+
+
+def pytest_configure(config):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        pytest.exit("The suite runs against PostgreSQL: set DATABASE_URL (see `make test`).", returncode=4)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES = True  # the test identity provider runs on loopback
+    # Tasks run in-process unless a test starts a real worker (tests/test_celery_worker.py).
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(scope="session")
+def idp_a():
+    idp = TestIdentityProvider()
+    yield idp
+    idp.stop()
+
+
+@pytest.fixture(scope="session")
+def idp_b():
+    idp = TestIdentityProvider()
+    yield idp
+    idp.stop()
+
+
+@pytest.fixture
+def alice(db):
+    """Owner of Acme."""
+    return MembershipFactory(user=UserFactory(email="alice@acme.test"), role="owner",
+                             organization=OrganizationFactory(name="Acme", slug="acme"))
+
+
+@pytest.fixture
+def acme(alice):
+    return alice.organization
+
+
+@pytest.fixture
+def bob(acme):
+    """A plain member of Acme."""
+    return MembershipFactory(user=UserFactory(email="bob@acme.test"), organization=acme, role="member")
+
+
+@pytest.fixture
+def charlie(db):
+    """Owner of Globex, an outsider to Acme."""
+    return MembershipFactory(user=UserFactory(email="charlie@globex.test"), role="owner",
+                             organization=OrganizationFactory(name="Globex", slug="globex"))
