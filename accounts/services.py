@@ -34,7 +34,7 @@ def membership_add(*, organization: Organization, email: str, role: str, added_b
         _check_may_manage(added_by, Role.MEMBER, role)
     email = User.objects.normalize_email(email)
     with transaction.atomic():
-        user, _ = User.objects.get_or_create(email=email, defaults={"full_name": full_name})
+        user = User.objects.filter(email=email).first() or User.objects.create_user(email, full_name=full_name)
         if Membership.objects.of(organization).filter(user=user).exists():
             raise ValidationError(f"{email} is already a member of {organization.name}.")
         membership = Membership.objects.create(organization=organization, user=user, role=role)

@@ -7,12 +7,14 @@ organization's row answers 404, exactly like a row that does not exist.
 """
 
 import secrets
+import zoneinfo
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404
+from django.utils import timezone
 
 
 def new_public_code() -> str:
@@ -66,7 +68,10 @@ def organization_view(minimum_role: str = "member"):
             request.membership = membership
             if request.session.get("active_organization") != org_slug:
                 request.session["active_organization"] = org_slug
-            request.session["organization_timezone"] = membership.organization.timezone
+            if request.session.get("organization_timezone") != membership.organization.timezone:
+                request.session["organization_timezone"] = membership.organization.timezone
+            if not request.user.timezone:
+                timezone.activate(zoneinfo.ZoneInfo(membership.organization.timezone))
             return view(request, *args, **kwargs)
 
         return wrapper

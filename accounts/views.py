@@ -5,9 +5,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .forms import MemberAddForm, MemberRoleForm, PasswordSignInForm, ProfileForm, SignInForm
@@ -101,10 +101,11 @@ def member_list(request):
 
 
 @organization_view(minimum_role=Membership.Role.ADMIN)
-@require_POST
 def member_change_role(request, member_code):
     membership = get_scoped_or_404(Membership.objects.select_related("user", "organization"),
                                    request.organization, code=member_code)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     form = MemberRoleForm(request.POST)
     if form.is_valid():
         try:

@@ -98,13 +98,15 @@ class Handler(BaseHTTPRequestHandler):
         routes = {"/.well-known/openid-configuration": self.discovery, "/jwks": self.jwks,
                   "/authorize": self.authorize_get, "/userinfo": self.userinfo, "/logout": self.logout,
                   "/_control/log": self.control_log}
-        self.state.log.append({"method": "GET", "path": path, "at": time.time()})
+        self.state.log.append({"method": "GET", "path": path, "at": time.time(),
+                               "user_agent": self.headers.get("User-Agent", "")})
         routes.get(path, self.not_found)()
 
     def do_POST(self):
         path = urlsplit(self.path).path
         routes = {"/authorize": self.authorize_post, "/token": self.token, "/_control": self.control}
-        self.state.log.append({"method": "POST", "path": path, "at": time.time()})
+        self.state.log.append({"method": "POST", "path": path, "at": time.time(),
+                               "user_agent": self.headers.get("User-Agent", "")})
         routes.get(path, self.not_found)()
 
     def not_found(self):

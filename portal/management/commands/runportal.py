@@ -1,0 +1,56 @@
+import os
+import signal
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the whole portal on this machine: migrate, then the web server, a Celery worker and beat."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args, host, port, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Database is up to date.")
+        call_command("bootstrap_demo", stdout=self.stdout)
+        python = sys.executable
+        commands = {
+            "web": [python, "-m", "uvicorn", "portal.asgi:application", "--host", host, "--port", str(port),
+                    "--lifespan", "off"],
+            "worker": [python, "-m", "celery", "-A", "portal", "worker", "--concurrency=2", "--loglevel=INFO"],
+            "beat": [python, "-m", "celery", "-A", "portal", "beat", "--loglevel=INFO"],
+        }
+        processes = {name: subprocess.Popen(command) for name, command in commands.items()}
+        self.stdout.write(self.style.SUCCESS(
+            f"\nMeeting portal: http://{host}:{port}/   (Ctrl-C stops web, worker and beat)\n"
+            f"Emails go to {getattr(settings, 'EMAIL_FILE_PATH', 'the SMTP server in EMAIL_URL')}\n"))
+
+        def stop(*_):
+            for process in processes.values():
+                if process.poll() is None:
+                    process.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            exited = _wait_for_first_exit(processes)
+            self.stderr.write(f"{exited} stopped; stopping the others.")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop()
+            for process in processes.values():
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+def _wait_for_first_exit(processes: dict) -> str:
+    pid, _ = os.wait()
+    return next((name for name, p in processes.items() if p.pid == pid), "a process")

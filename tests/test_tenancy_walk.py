@@ -1,0 +1,78 @@
+"""Walk every URL pattern as a member of another organization: each must answer 404.
+
+New routes are covered automatically. A route with an organization in its path must hide another
+organization's objects; a route without one must be listed in NOT_ORGANIZATION_SCOPED with the
+reason it is safe. A URL parameter this walk cannot fill fails the test until a filler is added.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from .factories import MembershipFactory
+
+NOT_ORGANIZATION_SCOPED = {
+    "home": "redirects to one of the signed-in person's own organizations",
+    "login": "public sign-in page",
+    "password_login": "public sign-in page",
+    "logout": "ends the caller's own session",
+    "oidc_authentication_init": "public: starts sign-in at the organization's identity provider",
+    "oidc_authentication_callback": "public: finishes sign-in; checks state bound to the session",
+    "password_reset_confirm": "guarded by a signed single-use token",
+    "password_reset_complete": "static confirmation page",
+    "profile": "the signed-in person's own profile",
+    "healthz": "liveness probe, no data",
+}
+# Django admin scopes by organization itself: see tests/test_admin.py.
+SEPARATELY_TESTED_PREFIXES = ("admin/",)
+
+
+def walk(patterns, prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+ROUTES = [(route, entry) for route, entry in walk(get_resolver().url_patterns)
+          if not route.startswith(SEPARATELY_TESTED_PREFIXES)]
+SCOPED = [(route, entry) for route, entry in ROUTES if "<slug:org_slug>" in route]
+
+
+def fill(route: str, values: dict) -> str:
+    for name, value in values.items():
+        route = route.replace(f"<str:{name}>", value).replace(f"<slug:{name}>", value)
+    assert "<" not in route, f"add a filler for the parameters of {route} in tests/test_tenancy_walk.py"
+    return "/" + route
+
+
+@pytest.fixture
+def foreign(charlie):
+    """Globex's objects, one of each kind, addressed by their public codes."""
+    other = MembershipFactory(organization=charlie.organization, role="host")
+    return {"member_code": other.code}
+
+
+def test_every_route_is_organization_scoped_or_listed():
+    unlisted = [route for route, entry in ROUTES
+                if "<slug:org_slug>" not in route and entry.name not in NOT_ORGANIZATION_SCOPED]
+    assert unlisted == [], "scope these routes by organization or list them with a reason"
+
+
+@pytest.mark.parametrize("route", [route for route, _ in SCOPED])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_another_organizations_pages_answer_404(client, alice, foreign, charlie, route, method):
+    client.force_login(alice.user)
+    url = fill(route, {"org_slug": charlie.organization.slug, **foreign})
+
+    assert getattr(client, method)(url).status_code == 404
+
+
+@pytest.mark.parametrize("route", [route for route, _ in SCOPED if route.count("<") > 1])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_another_organizations_objects_answer_404_under_ones_own_organization(
+        client, alice, foreign, route, method):
+    client.force_login(alice.user)
+    url = fill(route, {"org_slug": alice.organization.slug, **foreign})
+
+    assert getattr(client, method)(url).status_code == 404
