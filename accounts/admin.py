@@ -96,6 +96,8 @@ class MembershipAdmin(OrganizationScopedAdmin):
 
 
 class IdentityProviderForm(forms.ModelForm):
+    issuer = forms.URLField(assume_scheme="https", max_length=200,
+                            help_text=IdentityProvider._meta.get_field("issuer").help_text)
     client_secret = forms.CharField(
         required=False, widget=forms.PasswordInput(render_value=False),
         help_text="Write-only: stored encrypted and never shown again. Leave empty to keep the current secret.")

@@ -264,3 +264,44 @@ def test_person_disabled_at_the_idp_loses_access_at_the_next_refresh(client, acm
     assert response.status_code == 403
     assert_signed_out(client)
 
+
+
+def test_sign_in_page_sends_people_by_email_domain_or_short_name(client, acme_idp, globex_idp):
+    by_email = client.post("/login/", {"identifier": " Dana@ACME.test "})
+    by_slug = client.post("/login/", {"identifier": "globex"})
+    unknown_domain = client.post("/login/", {"identifier": "someone@elsewhere.test"})
+    unknown_slug = client.post("/login/", {"identifier": "no-such-org"})
+
+    assert by_email["Location"] == "/oidc/acme/authenticate/"
+    assert by_slug["Location"] == "/oidc/globex/authenticate/"
+    assert unknown_domain["Location"] == "/login/password/"
+    assert unknown_slug.status_code == 200 and b"No organization has that short name" in unknown_slug.content
+
+
+def test_organizations_without_an_idp_sign_in_with_a_password(client, bob):
+    bob.user.set_password("bobs long passphrase")
+    bob.user.save()
+
+    assert client.post("/login/", {"identifier": "acme"})["Location"] == "/login/password/"
+    wrong = client.post("/login/password/", {"username": "bob@acme.test", "password": "nope"})
+    right = client.post("/login/password/", {"username": "bob@acme.test", "password": "bobs long passphrase"})
+
+    assert wrong.status_code == 200 and b"Please enter a correct" in wrong.content
+    assert right.status_code == 302 and client.get("/")["Location"] == "/o/acme/"
+
+
+def test_an_unreachable_idp_gets_a_clear_page(client, acme_idp):
+    acme_idp.issuer = "http://127.0.0.1:9"
+    acme_idp.save()
+
+    response = client.get("/oidc/acme/authenticate/")
+
+    assert response.status_code == 502 and b"could not reach your identity provider" in response.content
+
+
+def test_a_disabled_idp_is_not_offered(client, acme_idp):
+    acme_idp.enabled = False
+    acme_idp.save()
+
+    assert client.get("/oidc/acme/authenticate/").status_code == 404
+    assert client.post("/login/", {"identifier": "acme"})["Location"] == "/login/password/"
