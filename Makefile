@@ -26,5 +26,7 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py runportal
 
 test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
 	bash .ci/services
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -44,16 +44,24 @@ class OrganizationScopedAdmin(admin.ModelAdmin):
         return super().has_module_permission(request) or self._may_administer(request)
 
     def has_view_permission(self, request, obj=None):
-        return self._may_administer(request, obj) if self._limited(request) else super().has_view_permission(request, obj)
+        if self._limited(request):
+            return self._may_administer(request, obj)
+        return super().has_view_permission(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        return self._may_administer(request, obj) if self._limited(request) else super().has_change_permission(request, obj)
+        if self._limited(request):
+            return self._may_administer(request, obj)
+        return super().has_change_permission(request, obj)
 
     def has_add_permission(self, request, *args):
-        return self._may_administer(request) if self._limited(request) else super().has_add_permission(request, *args)
+        if self._limited(request):
+            return self._may_administer(request)
+        return super().has_add_permission(request, *args)
 
     def has_delete_permission(self, request, obj=None):
-        return self._may_administer(request, obj) if self._limited(request) else super().has_delete_permission(request, obj)
+        if self._limited(request):
+            return self._may_administer(request, obj)
+        return super().has_delete_permission(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Organization and self._limited(request):
@@ -104,7 +112,8 @@ class IdentityProviderForm(forms.ModelForm):
 
     class Meta:
         model = IdentityProvider
-        fields = "__all__"
+        fields = ["organization", "enabled", "issuer", "client_id", "client_secret", "scopes",
+                  "allowed_email_domains", "groups_claim", "group_roles", "provision_unknown_users"]
 
     def clean_client_secret(self):
         # An empty field keeps the stored secret: the form never sends it back to the browser.

@@ -218,7 +218,8 @@ class OrganizationOIDCCallbackView(OIDCAuthenticationCallbackView):
         reason = getattr(self.request, "oidc_failure", None)
         if reason is None and self.request.GET.get("error"):
             reason = "Your identity provider did not sign you in. Please sign in again."
-        return sign_in_failed(self.request, reason or "Sign-in failed. Please try again.", status=403)
+        return sign_in_failed(self.request, reason or "This sign-in was not started in this browser, or it "
+                                                      "has expired. Please sign in again.", status=403)
 
     def login_success(self):
         # auth.login() flushes the session when another user was signed in; keep what sign-in stored.

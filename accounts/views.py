@@ -62,8 +62,8 @@ class PasswordSignInView(auth_views.LoginView):
 @login_required
 def home(request):
     slug = request.session.get(SESSION_ACTIVE_ORG)
-    memberships = request.user.memberships.select_related("organization")
-    membership = memberships.filter(organization__slug=slug).first() or memberships.order_by("organization__name").first()
+    memberships = request.user.memberships.select_related("organization").order_by("organization__name")
+    membership = memberships.filter(organization__slug=slug).first() or memberships.first()
     if membership is None:
         return render(request, "accounts/no_organization.html")
     return redirect("organization_home", membership.organization.slug)

@@ -51,7 +51,7 @@ class TestIdentityProvider:
         return requests.get(f"{self.issuer}/_control/log",
                             headers={"X-Control-Token": self.control_token}, timeout=5).json()
 
-    def sign_in(self, authorize_url, username, password="pw", session=None):
+    def sign_in(self, authorize_url, username, password="pw", session=None):  # noqa: S107 test user
         """Play the person at the login form; return the portal callback URL the IdP redirects to."""
         browser = session or requests.Session()
         form_page = browser.get(authorize_url, timeout=5)

@@ -9,7 +9,8 @@ from .factories import IdentityProviderFactory, MembershipFactory, UserFactory
 
 @pytest.fixture
 def staff_admin_of_acme(acme):
-    membership = MembershipFactory(organization=acme, role="admin", user=UserFactory(email="ops@acme.test", is_staff=True))
+    operator = UserFactory(email="ops@acme.test", is_staff=True)
+    membership = MembershipFactory(organization=acme, role="admin", user=operator)
     return membership.user
 
 

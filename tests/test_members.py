@@ -35,8 +35,10 @@ def test_admin_adds_a_new_person_who_receives_a_set_password_email(as_alice, acm
     visitor = Client()
     form = visitor.get(link.split("http://127.0.0.1:8000")[-1], follow=True)
     assert b'name="new_password1"' in form.content
-    visitor.post(form.redirect_chain[-1][0], {"new_password1": "a long new passphrase", "new_password2": "a long new passphrase"})
-    assert visitor.post("/login/password/", {"username": "new.person@acme.test", "password": "a long new passphrase"}).status_code == 302
+    passphrase = "a long new passphrase"
+    visitor.post(form.redirect_chain[-1][0], {"new_password1": passphrase, "new_password2": passphrase})
+    signed_in = visitor.post("/login/password/", {"username": "new.person@acme.test", "password": passphrase})
+    assert signed_in.status_code == 302
     assert visitor.get("/o/acme/").status_code == 200
 
 

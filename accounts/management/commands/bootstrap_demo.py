@@ -28,6 +28,6 @@ class Command(BaseCommand):
                 organization = organization_create(name="Demo Organization", slug=DEMO_SLUG, owner=user)
             elif not Membership.objects.of(organization).filter(user=user).exists():
                 Membership.objects.create(organization=organization, user=user, role=Membership.Role.OWNER)
-        password = credentials.read_text().strip() if credentials.exists() else "(changed since; see var/demo-login.txt)"
+        password = credentials.read_text().strip() if credentials.exists() else "(see var/demo-login.txt)"
         self.stdout.write(f"Demo organization: {organization.name} (/o/{organization.slug}/)")
         self.stdout.write(f"Sign in as:        {DEMO_EMAIL}  password: {password}")
