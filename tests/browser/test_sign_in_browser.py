@@ -9,6 +9,17 @@ from ..factories import IdentityProviderFactory
 pytestmark = pytest.mark.browser
 
 
+def sign_in_at_idp(page, live_server, idp, identifier, *, password):
+    """Type the identifier on the portal's sign-in page, then sam's credentials at the IdP's form."""
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Work email or organization short name").fill(identifier)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{idp.issuer}/authorize*")
+    page.fill("#username", "sam")
+    page.fill("#password", password)
+    page.click("#submit")
+
+
 @pytest.fixture
 def acme_with_idp(acme, idp_a, live_server):
     IdentityProviderFactory(organization=acme, issuer=idp_a.issuer, client_id="acme-browser",
@@ -22,14 +33,7 @@ def acme_with_idp(acme, idp_a, live_server):
 
 def test_sign_in_at_the_identity_provider_lands_on_the_dashboard_and_sign_out_ends_both(
         page, live_server, acme_with_idp, idp_a, screenshot):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Work email or organization short name").fill("sam@acme.test")
-    page.get_by_role("button", name="Continue").click()
-
-    page.wait_for_url(f"{idp_a.issuer}/authorize*")
-    page.fill("#username", "sam")
-    page.fill("#password", "sam-pass")
-    page.click("#submit")
+    sign_in_at_idp(page, live_server, idp_a, "sam@acme.test", password="sam-pass")
 
     page.wait_for_url(f"{live_server.url}/o/acme/")
     assert page.get_by_role("heading", level=1).inner_text() == "Acme"
@@ -45,13 +49,7 @@ def test_sign_in_at_the_identity_provider_lands_on_the_dashboard_and_sign_out_en
 
 
 def test_wrong_password_at_the_idp_keeps_the_person_out(page, live_server, acme_with_idp, idp_a):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Work email or organization short name").fill("acme")
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"{idp_a.issuer}/authorize*")
-    page.fill("#username", "sam")
-    page.fill("#password", "wrong")
-    page.click("#submit")
+    sign_in_at_idp(page, live_server, idp_a, "acme", password="wrong")
 
     assert page.inner_text("#error") == "Wrong username or password."
     page.goto(f"{live_server.url}/o/acme/")
