@@ -15,7 +15,6 @@ urlpatterns = [
     path("password/set/done/", auth_views.PasswordResetCompleteView.as_view(
         template_name="accounts/password_set_done.html"), name="password_reset_complete"),
     path("account/", views.profile, name="profile"),
-    path("o/<slug:org_slug>/", views.organization_home, name="organization_home"),
     path("o/<slug:org_slug>/members/", views.member_list, name="member_list"),
     path("o/<slug:org_slug>/members/<str:member_code>/role/", views.member_change_role, name="member_change_role"),
     path("o/<slug:org_slug>/members/<str:member_code>/remove/", views.member_remove, name="member_remove"),

@@ -70,13 +70,6 @@ def home(request):
 
 
 @organization_view()
-def organization_home(request):
-    return render(request, "accounts/organization_home.html", {
-        "member_count": Membership.objects.of(request.organization).count(),
-    })
-
-
-@organization_view()
 def member_list(request):
     search = request.GET.get("q", "").strip()
     page = Paginator(selectors.membership_list(organization=request.organization, search=search),

@@ -133,6 +133,13 @@ OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=3
 OUTBOUND_TIMEOUT_SECONDS = env.float("OUTBOUND_TIMEOUT_SECONDS", default=10.0)
 OUTBOUND_ALLOW_PRIVATE_ADDRESSES = env.bool("OUTBOUND_ALLOW_PRIVATE_ADDRESSES", default=False)
 
+# Join links open this long before each occurrence and stay usable this long after its end.
+JOIN_OPENS_MINUTES_BEFORE = env.int("JOIN_OPENS_MINUTES_BEFORE", default=30)
+JOIN_GRACE_MINUTES_AFTER = env.int("JOIN_GRACE_MINUTES_AFTER", default=30)
+# Join attempts per minute, per client address and per link.
+JOIN_RATE_PER_IP = env.int("JOIN_RATE_PER_IP", default=30)
+JOIN_RATE_PER_LINK = env.int("JOIN_RATE_PER_LINK", default=10)
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -177,7 +184,11 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="portal")
 CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+REMINDER_MINUTES_BEFORE = env.int("REMINDER_MINUTES_BEFORE", default=60)
+CELERY_BEAT_SCHEDULE = {
+    "send-reminders": {"task": "meetings.tasks.send_reminders", "schedule": 300.0},
+    "end-finished-occurrences": {"task": "meetings.tasks.end_finished_occurrences", "schedule": 300.0},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],

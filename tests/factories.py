@@ -1,6 +1,11 @@
+from datetime import timedelta
+
 import factory
+from django.utils import timezone
 
 from accounts.models import IdentityProvider, Membership, Organization, User
+from meetings.models import Invitation, Meeting, Room
+from meetings.services import invitations, scheduling
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -38,3 +43,54 @@ class IdentityProviderFactory(factory.django.DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
     client_id = factory.Sequence(lambda n: f"portal-client-{n}")
     client_secret = factory.Faker("password", length=32)
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Room
+
+    organization = factory.SubFactory(OrganizationFactory)
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Room {n}")
+    max_broadcasters = 8
+    max_watchers = 20
+
+
+class MeetingFactory(factory.django.DjangoModelFactory):
+    """A meeting whose occurrences are materialised; by default its first sitting starts in 10 minutes."""
+
+    class Meta:
+        model = Meeting
+
+    organization = factory.SubFactory(OrganizationFactory)
+    owner = factory.SubFactory(UserFactory)
+    room = factory.LazyAttribute(lambda o: RoomFactory(organization=o.organization, owner=o.owner))
+    title = factory.Sequence(lambda n: f"Meeting {n}")
+    timezone = "Europe/Berlin"
+    start = factory.LazyFunction(lambda: timezone.now().replace(microsecond=0) + timedelta(minutes=10))
+    end = factory.LazyAttribute(lambda o: o.start + timedelta(hours=1))
+    max_broadcasters = 8
+    max_watchers = 20
+
+    @factory.post_generation
+    def occurrences(meeting, create, extracted, **kwargs):
+        if create:
+            scheduling._materialise(meeting)
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    """An invitation made by the service, so it has a live link; its token is on `.token`."""
+
+    class Meta:
+        model = Invitation
+
+    meeting = factory.SubFactory(MeetingFactory)
+    email = factory.Sequence(lambda n: f"guest{n}@example.net")
+    role = ""
+
+    @classmethod
+    def _create(cls, model_class, meeting, email, role, **kwargs):
+        invitation, token = invitations.invitation_create(meeting=meeting, email=email, role=role,
+                                                          send_email=False, **kwargs)
+        invitation.token = token
+        return invitation

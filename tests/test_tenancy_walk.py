@@ -8,7 +8,7 @@ reason it is safe. A URL parameter this walk cannot fill fails the test until a 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from .factories import MembershipFactory
+from .factories import InvitationFactory, MeetingFactory, MembershipFactory
 
 NOT_ORGANIZATION_SCOPED = {
     "home": "redirects to one of the signed-in person's own organizations",
@@ -21,6 +21,13 @@ NOT_ORGANIZATION_SCOPED = {
     "password_reset_complete": "static confirmation page",
     "profile": "the signed-in person's own profile",
     "healthz": "liveness probe, no data",
+    "join": "guarded by the personal link's secret token",
+    "join_opened": "guarded by the personal link's secret token",
+    "join_room": "guarded by the link's token and the join session's secret cookie",
+    "join_room_state": "guarded by the link's token and the join session's secret cookie",
+    "join_leave": "guarded by the link's token and the join session's secret cookie",
+    "calendar_feed": "guarded by the feed's secret token",
+    "calendar_settings": "the signed-in person's own calendar address",
 }
 # Django admin scopes by organization itself: see tests/test_admin.py.
 SEPARATELY_TESTED_PREFIXES = ("admin/",)
@@ -50,7 +57,10 @@ def fill(route: str, values: dict) -> str:
 def foreign(charlie):
     """Globex's objects, one of each kind, addressed by their public codes."""
     other = MembershipFactory(organization=charlie.organization, role="host")
-    return {"member_code": other.code}
+    meeting = MeetingFactory(organization=charlie.organization, owner=charlie.user)
+    invitation = InvitationFactory(meeting=meeting)
+    return {"member_code": other.code, "meeting_code": meeting.code, "room_code": meeting.room.code,
+            "occurrence_code": meeting.occurrences.first().code, "invitation_code": invitation.code}
 
 
 def test_every_route_is_organization_scoped_or_listed():
@@ -74,5 +84,6 @@ def test_another_organizations_objects_answer_404_under_ones_own_organization(
         client, alice, foreign, route, method):
     client.force_login(alice.user)
     url = fill(route, {"org_slug": alice.organization.slug, **foreign})
+    # Alice may manage every meeting of her own organization, so only foreign objects are hidden from her.
 
     assert getattr(client, method)(url).status_code == 404

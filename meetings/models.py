@@ -1,0 +1,295 @@
+"""Rooms, meetings and their occurrences, invitations with their join links, and join sessions.
+
+A Meeting is what people are invited to: one sitting, or a series described by an RRULE whose sittings
+are materialised as Occurrence rows. One invitation (one person, one link) covers every occurrence of
+its meeting. A JoinSession is one stay of one invitee in one occurrence: attendance.
+"""
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import TIMEZONE_CHOICES
+from accounts.tenancy import TenantModel, new_public_code
+
+# The languages the Gcore seed lists for interpretation channels.
+INTERPRETATION_LANGUAGES = [
+    ("zh", "Chinese"), ("nl", "Dutch"), ("en", "English"), ("fr", "French"), ("de", "German"),
+    ("lb", "Luxembourgian"), ("pt", "Portuguese"), ("ru", "Russian"), ("es", "Spanish"),
+    ("sv", "Swedish"), ("uk", "Ukrainian"),
+]
+# Interface languages of the embedded room (the seed's &lang values).
+INTERFACE_LANGUAGES = [("", "The person's browser language"), ("en", "English"), ("fr", "French"),
+                       ("de", "German"), ("lb", "Luxembourgian"), ("ru", "Russian")]
+# Regions: the seed's server list.
+REGIONS = [("serv0", "Luxembourg"), ("serv1", "Australia"), ("serv2", "USA"), ("serv3", "Singapore")]
+
+
+def new_ical_uid() -> str:
+    return f"{uuid.uuid4()}@meeting-portal"
+
+
+def new_peer_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Kind(models.TextChoices):
+    CALL = "call", "Call"
+    WEBINAR = "webinar", "Webinar"
+
+
+class MeetingSettings(models.Model):
+    """Settings a meeting takes from its room's defaults; rooms and meetings both carry them."""
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CALL)
+    waiting_room = models.BooleanField(default=False)
+    raise_hand = models.BooleanField(default=True)
+    chat_enabled = models.BooleanField(default=True)
+    recording_allowed = models.BooleanField(default=False)
+    max_broadcasters = models.PositiveIntegerField(
+        default=0, help_text="People with camera or microphone at once; 0 means the provider's limit.")
+    max_watchers = models.PositiveIntegerField(default=0, help_text="Webinar viewers at once; 0 means no limit.")
+    region = models.CharField(max_length=10, choices=REGIONS, default="serv0")
+    interface_language = models.CharField(max_length=5, choices=INTERFACE_LANGUAGES, blank=True)
+    provider = models.CharField(max_length=30, default="builtin")
+
+    SETTING_FIELDS = ("kind", "waiting_room", "raise_hand", "chat_enabled", "recording_allowed",
+                      "max_broadcasters", "max_watchers", "region", "interface_language", "provider")
+
+    class Meta:
+        abstract = True
+
+    def settings_dict(self) -> dict:
+        return {name: getattr(self, name) for name in self.SETTING_FIELDS}
+
+
+class Room(TenantModel, MeetingSettings):
+    """A standing place ("the weekly team room") whose settings new meetings start from."""
+
+    name = models.CharField(max_length=120)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_rooms")
+    co_hosts = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="co_hosted_rooms")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Meeting(TenantModel, MeetingSettings):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="meetings")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES)
+    # The first occurrence's times; a series repeats them by the RRULE in this timezone.
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    rrule = models.CharField(max_length=300, blank=True, help_text="RFC 5545 recurrence rule; empty for one-off.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_meetings")
+    co_hosts = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="co_hosted_meetings")
+    ical_uid = models.CharField(max_length=100, unique=True, editable=False, default=new_ical_uid)
+    ical_sequence = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "start"])]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_recurring(self) -> bool:
+        return bool(self.rrule)
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start
+
+
+class Occurrence(models.Model):
+    """One sitting of a meeting; its status decides whether it can be joined."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        LIVE = "live", "Live"
+        ENDED = "ended", "Ended"
+        CANCELLED = "cancelled", "Cancelled"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="occurrences")
+    code = models.CharField(max_length=16, unique=True, default=new_public_code, editable=False)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    # Where the series' rule put this occurrence: its RECURRENCE-ID, kept when it is moved.
+    original_start = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    modified = models.BooleanField(default=False, help_text="Edited on its own; series edits leave it alone.")
+    title_override = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "original_start"], name="one_occurrence_per_slot")]
+        indexes = [models.Index(fields=["meeting", "end"])]
+
+    def __str__(self):
+        return f"{self.meeting} at {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def title(self) -> str:
+        return self.title_override or self.meeting.title
+
+
+class Role(models.TextChoices):
+    HOST = "host", "Host"
+    MODERATOR = "moderator", "Moderator"
+    INTERPRETER = "interpreter", "Interpreter"
+    SPEAKER = "speaker", "Speaker"
+    PARTICIPANT = "participant", "Participant"
+    VIEWER = "viewer", "Viewer"
+
+
+ROLES_BY_KIND = {
+    Kind.CALL: [Role.HOST, Role.MODERATOR, Role.INTERPRETER, Role.PARTICIPANT],
+    Kind.WEBINAR: [Role.HOST, Role.MODERATOR, Role.INTERPRETER, Role.SPEAKER, Role.VIEWER],
+}
+# Roles that count against max_watchers (webinar audience); all others are broadcasters.
+WATCHER_ROLES = {Role.VIEWER}
+MODERATING_ROLES = {Role.HOST, Role.MODERATOR}
+
+
+class Invitation(TenantModel):
+    """One person invited to one meeting, with a role and a personal join link."""
+
+    class Source(models.TextChoices):
+        INVITED = "invited", "Invited"
+        OPEN_LINK = "open_link", "Open viewer link"
+
+    class EmailStatus(models.TextChoices):
+        NONE = "", "Not sent"
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="invitations")
+    email = models.EmailField(blank=True)
+    display_name = models.CharField(max_length=120)
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.PARTICIPANT)
+    language = models.CharField(max_length=5, choices=INTERPRETATION_LANGUAGES, blank=True,
+                                help_text="The language an interpreter speaks into.")
+    timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, help_text="Times are shown in this zone.")
+    peer_id = models.CharField(max_length=64, unique=True, default=new_peer_id, editable=False)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.INVITED)
+    # An explicit window narrows the default one (30 minutes before each occurrence to its end + grace).
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True, help_text="Removed from the room by a moderator.")
+    link_generation = models.PositiveIntegerField(default=0)
+    first_opened_at = models.DateTimeField(null=True, blank=True)
+    first_joined_at = models.DateTimeField(null=True, blank=True)
+    email_status = models.CharField(max_length=10, choices=EmailStatus.choices, blank=True, default="")
+    email_error = models.CharField(max_length=300, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["display_name"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "email"], condition=~Q(email=""),
+                                               name="one_invitation_per_email")]
+
+    def __str__(self):
+        return f"{self.display_name} ({self.role}) in {self.meeting}"
+
+    @property
+    def is_moderating(self) -> bool:
+        return self.role in MODERATING_ROLES
+
+    @property
+    def is_watcher(self) -> bool:
+        return self.role in WATCHER_ROLES
+
+
+class JoinLink(TenantModel):
+    """A join link's SHA-256. Re-issuing revokes the old row, so an old link answers "revoked", not
+    "unknown". An open viewer link (webinars) has no invitation and a capacity."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="links")
+    invitation = models.ForeignKey(Invitation, null=True, blank=True, on_delete=models.CASCADE, related_name="links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    generation = models.PositiveIntegerField(default=0)
+    capacity = models.PositiveIntegerField(default=0, help_text="Open viewer links: people at once.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["invitation"],
+                                    condition=Q(revoked_at__isnull=True, invitation__isnull=False),
+                                    name="one_live_link_per_invitation"),
+            models.UniqueConstraint(fields=["meeting"], condition=Q(revoked_at__isnull=True, invitation__isnull=True),
+                                    name="one_live_open_link_per_meeting"),
+        ]
+
+
+class JoinSession(TenantModel):
+    """One stay of one invitee in one occurrence. The browser holds a secret whose hash is key_hash."""
+
+    class EndReason(models.TextChoices):
+        LEFT = "left", "Left"
+        REPLACED = "replaced", "Joined from elsewhere"
+        REMOVED = "removed", "Removed by a moderator"
+        ENDED = "ended", "Meeting ended"
+
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="sessions")
+    occurrence = models.ForeignKey(Occurrence, on_delete=models.CASCADE, related_name="sessions")
+    key_hash = models.CharField(max_length=64, unique=True)
+    admitted = models.BooleanField(default=True, help_text="False while in the waiting room.")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["started_at"]
+        constraints = [models.UniqueConstraint(fields=["invitation"], condition=Q(ended_at__isnull=True),
+                                               name="one_live_session_per_invitation")]
+        indexes = [models.Index(fields=["occurrence", "ended_at"])]
+
+
+class CalendarFeed(models.Model):
+    """A person's secret calendar URL; revoking moves to the next generation."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    generation = models.PositiveIntegerField(default=0)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"calendar feed of {self.user_id}"
+
+
+class ReminderSent(models.Model):
+    """Reminders already sent, so the beat task sends each one once."""
+
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE)
+    occurrence = models.ForeignKey(Occurrence, on_delete=models.CASCADE)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["invitation", "occurrence"], name="one_reminder_per_sitting")]
+
+    def __str__(self):
+        return f"reminder {self.invitation_id}/{self.occurrence_id}"

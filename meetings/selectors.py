@@ -1,0 +1,54 @@
+"""Reads for meetings: what a person sees on the dashboard and on a meeting's page."""
+
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, Now
+
+from accounts.models import Membership
+
+from .models import Invitation, Meeting, Occurrence
+
+CLOSED = [Occurrence.Status.ENDED, Occurrence.Status.CANCELLED]
+
+
+def meetings_for(*, organization, user, membership: Membership, everything: bool = False) -> QuerySet[Meeting]:
+    """Meetings a person owns, co-hosts or is invited to; an admin may ask for all of them."""
+    meetings = Meeting.objects.of(organization)
+    if everything and membership.has_role(Membership.Role.ADMIN):
+        return meetings
+    return meetings.filter(
+        Q(owner=user) | Q(co_hosts=user) | Q(invitations__user=user, invitations__revoked_at__isnull=True)
+    ).distinct()
+
+
+def upcoming_occurrences(meetings: QuerySet[Meeting], now) -> QuerySet[Occurrence]:
+    return (Occurrence.objects.filter(meeting__in=meetings, end__gt=now).exclude(status=Occurrence.Status.ENDED)
+            .select_related("meeting").order_by("start"))
+
+
+def past_occurrences(meetings: QuerySet[Meeting], now) -> QuerySet[Occurrence]:
+    return (Occurrence.objects.filter(meeting__in=meetings).filter(Q(end__lte=now) | Q(status=Occurrence.Status.ENDED))
+            .select_related("meeting").order_by("-start"))
+
+
+def invitees(meeting: Meeting) -> QuerySet[Invitation]:
+    """A meeting's invitations with attendance: sessions, minutes attended, whether in the room now."""
+    stay = ExpressionWrapper(Coalesce(F("sessions__ended_at"), Now()) - F("sessions__started_at"),
+                             output_field=DurationField())
+    return (meeting.invitations.annotate(
+        attended=Sum(stay), session_count=Count("sessions"),
+        in_room=Count("sessions", filter=Q(sessions__ended_at__isnull=True)))
+        .order_by("display_name", "pk"))
+
+
+def invitee_state(invitation) -> str:
+    if invitation.revoked_at:
+        return "revoked"
+    if invitation.removed_at:
+        return "removed"
+    if getattr(invitation, "in_room", 0):
+        return "in the room"
+    if invitation.first_joined_at:
+        return "joined"
+    if invitation.first_opened_at:
+        return "link opened"
+    return "invited"

@@ -1,0 +1,1 @@
+"""Writes for meetings: scheduling, invitations and joining, one module each."""

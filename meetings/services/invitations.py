@@ -1,0 +1,212 @@
+"""Invitations: invite people, import a list, change roles, revoke and re-issue links."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from email.utils import getaddresses
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.models import User
+
+from .. import links
+from ..models import INTERPRETATION_LANGUAGES, ROLES_BY_KIND, Invitation, JoinLink, JoinSession, Meeting, Role
+
+LANGUAGE_CODES = {code for code, _ in INTERPRETATION_LANGUAGES}
+MAX_IMPORT_ROWS = 2000
+
+
+def default_role(meeting: Meeting) -> str:
+    return Role.VIEWER if meeting.kind == "webinar" else Role.PARTICIPANT
+
+
+def _check_role(meeting: Meeting, role: str, language: str) -> None:
+    if role not in ROLES_BY_KIND[meeting.kind]:
+        allowed = ", ".join(ROLES_BY_KIND[meeting.kind])
+        raise ValidationError(f"{role!r} is not a role in a {meeting.kind}; use one of {allowed}.")
+    if role == Role.INTERPRETER and language not in LANGUAGE_CODES:
+        raise ValidationError("An interpreter needs a language: one of " + ", ".join(sorted(LANGUAGE_CODES)) + ".")
+
+
+def _issue_link(invitation: Invitation) -> str:
+    token = links.invitation_token(invitation)
+    JoinLink.objects.create(organization_id=invitation.organization_id, meeting_id=invitation.meeting_id,
+                            invitation=invitation, token_hash=links.token_hash(token),
+                            generation=invitation.link_generation)
+    return token
+
+
+def _queue_email(invitation: Invitation, kind: str = "invitation") -> None:
+    from ..tasks import send_meeting_email
+
+    Invitation.objects.filter(pk=invitation.pk).update(email_status=Invitation.EmailStatus.QUEUED, email_error="")
+    transaction.on_commit(lambda: send_meeting_email.delay(invitation.pk, kind, None))
+
+
+def invitation_create(*, meeting: Meeting, email: str, display_name: str = "", role: str = "",
+                      language: str = "", invited_by=None, send_email: bool = True) -> tuple[Invitation, str]:
+    """Invite one person; returns the invitation and its link token (shown to the host once)."""
+    email = User.objects.normalize_email(email)
+    validate_email(email)
+    role = role or default_role(meeting)
+    _check_role(meeting, role, language)
+    if meeting.invitations.filter(email=email).exists():
+        raise ValidationError(f"{email} is already invited.")
+    user = User.objects.filter(email=email, memberships__organization=meeting.organization).first()
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            organization=meeting.organization, meeting=meeting, user=user, email=email,
+            display_name=display_name or (user.display_name if user else email.split("@")[0]),
+            role=role, language=language if role == Role.INTERPRETER else "",
+            timezone=(user.timezone if user and user.timezone else meeting.organization.timezone),
+            invited_by=invited_by)
+        token = _issue_link(invitation)
+        if send_email:
+            _queue_email(invitation)
+    return invitation, token
+
+
+@dataclass
+class ImportRow:
+    line: int
+    email: str
+    name: str = ""
+    role: str = ""
+    language: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return not self.problems
+
+
+def parse_csv(data: bytes) -> list[ImportRow]:
+    """Rows of a CSV with the columns email, name, role, language (header row required; order free)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError("The file is not UTF-8 text. Save it as CSV (UTF-8) and upload it again.") from None
+    reader = csv.DictReader(io.StringIO(text))
+    columns = {name.strip().lower(): name for name in (reader.fieldnames or [])}
+    if "email" not in columns:
+        raise ValidationError("The first row must name the columns: email, name, role, language.")
+    rows = []
+    for number, record in enumerate(reader, start=2):
+        def value(column, record=record):
+            return (record.get(columns[column]) or "").strip() if column in columns else ""
+        if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
+            continue  # blank line
+        rows.append(ImportRow(line=number, email=value("email"), name=value("name"),
+                              role=value("role").lower(), language=value("language").lower()))
+    return rows
+
+
+def parse_pasted(text: str, role: str, language: str = "") -> list[ImportRow]:
+    """Addresses pasted one per line or separated by commas or semicolons; "Name <address>" works."""
+    entries = [part for line in text.splitlines() for part in line.replace(";", ",").split(",") if part.strip()]
+    rows = []
+    for number, entry in enumerate(entries, start=1):
+        name, address = getaddresses([entry])[0]
+        rows.append(ImportRow(line=number, email=address or entry.strip(), name=name, role=role, language=language))
+    return rows
+
+
+def invitations_import(*, meeting: Meeting, rows: list[ImportRow], invited_by) -> tuple[list[ImportRow], bool]:
+    """Check every row; import all of them, or none when any row is refused. Returns (report, imported)."""
+    if len(rows) > MAX_IMPORT_ROWS:
+        raise ValidationError(f"At most {MAX_IMPORT_ROWS} people at once.")
+    if not rows:
+        raise ValidationError("There is nobody to invite in what you gave.")
+    already = set(meeting.invitations.values_list("email", flat=True))
+    seen: dict[str, int] = {}
+    for row in rows:
+        row.email = User.objects.normalize_email(row.email)
+        row.role = row.role or default_role(meeting)
+        try:
+            validate_email(row.email)
+        except ValidationError:
+            row.problems.append("not a valid email address")
+        try:
+            _check_role(meeting, row.role, row.language)
+        except ValidationError as error:
+            row.problems.extend(error.messages)
+        if row.email in already:
+            row.problems.append("already invited")
+        if row.email in seen:
+            row.problems.append(f"also on line {seen[row.email]}")
+        seen.setdefault(row.email, row.line)
+    if any(row.problems for row in rows):
+        return rows, False
+    with transaction.atomic():
+        for row in rows:
+            invitation_create(meeting=meeting, email=row.email, display_name=row.name, role=row.role,
+                              language=row.language, invited_by=invited_by)
+    return rows, True
+
+
+def invitation_change_role(*, invitation: Invitation, role: str, language: str = "") -> Invitation:
+    meeting = invitation.meeting
+    if not meeting.occurrences.exclude(status__in=["ended", "cancelled"]).exists():
+        raise ValidationError("The meeting has ended; roles can no longer change.")
+    _check_role(meeting, role, language)
+    invitation.role = role
+    invitation.language = language if role == Role.INTERPRETER else ""
+    invitation.save(update_fields=["role", "language"])
+    return invitation
+
+
+def _end_sessions(invitation: Invitation, reason: str) -> None:
+    JoinSession.objects.filter(invitation=invitation, ended_at__isnull=True).update(
+        ended_at=timezone.now(), end_reason=reason)
+
+
+def invitation_revoke(*, invitation: Invitation) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        invitation.revoked_at = now
+        invitation.save(update_fields=["revoked_at"])
+        JoinLink.objects.filter(invitation=invitation, revoked_at__isnull=True).update(revoked_at=now)
+        _end_sessions(invitation, JoinSession.EndReason.REMOVED)
+
+
+def invitation_reissue(*, invitation: Invitation, send_email: bool = True) -> str:
+    """A new link for the same person (same peer id); the old link stops working."""
+    with transaction.atomic():
+        JoinLink.objects.filter(invitation=invitation, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        invitation.link_generation += 1
+        invitation.revoked_at = None
+        invitation.save(update_fields=["link_generation", "revoked_at"])
+        token = _issue_link(invitation)
+        if send_email and invitation.email:
+            _queue_email(invitation)
+    return token
+
+
+def invitation_resend(*, invitation: Invitation) -> None:
+    _queue_email(invitation)
+
+
+def open_link_create(*, meeting: Meeting, capacity: int) -> str:
+    """One open viewer link for a webinar; creating a new one revokes the previous one."""
+    if meeting.kind != "webinar":
+        raise ValidationError("Only webinars have an open viewer link.")
+    if capacity < 1:
+        raise ValidationError("Give the open link a capacity of at least 1.")
+    with transaction.atomic():
+        previous = JoinLink.objects.filter(meeting=meeting, invitation__isnull=True)
+        latest = previous.aggregate(latest=Max("generation"))["latest"]
+        generation = 0 if latest is None else latest + 1
+        previous.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        token = links.open_link_token(meeting, generation)
+        JoinLink.objects.create(organization=meeting.organization, meeting=meeting, token_hash=links.token_hash(token),
+                                generation=generation, capacity=capacity)
+    return token
+
+
+def open_link_revoke(*, meeting: Meeting) -> None:
+    JoinLink.objects.filter(meeting=meeting, invitation__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=timezone.now())

@@ -1,0 +1,176 @@
+"""Resolving a join link and joining: the checks, in the order DESIGN.md gives, each with its status.
+
+Opening a link (the pre-join page) reads only; joining writes the join session. Both cost a fixed,
+small number of queries whatever the size of the meeting.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from .. import links
+from ..models import WATCHER_ROLES, Invitation, JoinLink, JoinSession, Kind, Meeting, Occurrence
+
+
+class JoinDenied(Exception):
+    """Why a link cannot be used now; `status` is the HTTP status (the Gcore access-check codes)."""
+
+    TAMPERED = ("tampered", 403, "This link is not valid", "The link was changed or cut short. Open it again "
+                "from your invitation email, or copy all of it.")
+    UNKNOWN = ("unknown", 404, "No such meeting link", "This link does not belong to any meeting. Check that you "
+               "copied all of it, or ask the host for a new one.")
+    REVOKED = ("revoked", 401, "This link was withdrawn", "The host withdrew this link or sent you a newer one. "
+               "Use the link from your latest invitation email, or ask the host.")
+    REMOVED = ("removed", 401, "You were removed from this meeting", "A moderator removed you from this meeting. "
+               "You can come back if a moderator lets you in again.")
+    TOO_EARLY = ("too_early", 425, "The meeting has not started yet", "The link opens shortly before the meeting starts.")
+    CANCELLED = ("cancelled", 423, "This meeting was cancelled", "The host cancelled this meeting.")
+    ENDED = ("ended", 423, "This meeting has ended", "There is no upcoming sitting of this meeting.")
+    EXPIRED = ("expired", 423, "This link has expired", "The time this link was valid for is over. Ask the host "
+               "for a new one.")
+    FULL = ("full", 423, "The meeting is full", "The meeting has as many people as it can hold. Try again when "
+            "someone leaves.")
+
+    def __init__(self, reason: tuple, *, link: JoinLink | None = None, starts_at: datetime | None = None):
+        self.code, self.status, self.title, self.message = reason
+        self.link = link
+        self.starts_at = starts_at
+        super().__init__(self.code)
+
+
+def _early() -> timedelta:
+    return timedelta(minutes=settings.JOIN_OPENS_MINUTES_BEFORE)
+
+
+def _grace() -> timedelta:
+    return timedelta(minutes=settings.JOIN_GRACE_MINUTES_AFTER)
+
+
+def find_link(token: str) -> JoinLink:
+    """The link for a token, with its invitation and meeting (one query)."""
+    if not links.is_well_formed(token):
+        raise JoinDenied(JoinDenied.TAMPERED)
+    digest = links.token_hash(token)
+    link = (JoinLink.objects.select_related("invitation", "meeting", "meeting__organization")
+            .filter(token_hash=digest).first())
+    if link is None or not links.hashes_match(token, link.token_hash):
+        raise JoinDenied(JoinDenied.UNKNOWN)
+    return link
+
+
+def sitting_for(meeting: Meeting, now: datetime) -> Occurrence | None:
+    """The occurrence open for joining now, else the next one (one query)."""
+    return (meeting.occurrences.filter(end__gt=now - _grace())
+            .exclude(status__in=[Occurrence.Status.ENDED, Occurrence.Status.CANCELLED])
+            .order_by("start").first())
+
+
+@dataclass
+class Admission:
+    link: JoinLink
+    invitation: Invitation | None  # None for an open viewer link until the person joins
+    occurrence: Occurrence
+
+
+def check(link: JoinLink, now: datetime) -> Admission:
+    """Every check that does not need a count: link, revocation, window, meeting state."""
+    invitation, meeting = link.invitation, link.meeting
+    if link.revoked_at is not None or (invitation is not None and invitation.revoked_at is not None):
+        raise JoinDenied(JoinDenied.REVOKED, link=link)
+    if invitation is not None and invitation.removed_at is not None:
+        raise JoinDenied(JoinDenied.REMOVED, link=link)
+    if invitation is not None and invitation.valid_until is not None and now > invitation.valid_until:
+        raise JoinDenied(JoinDenied.EXPIRED, link=link)
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise JoinDenied(JoinDenied.CANCELLED, link=link)
+    occurrence = sitting_for(meeting, now)
+    if occurrence is None:
+        raise JoinDenied(JoinDenied.ENDED, link=link)
+    opens = occurrence.start - _early()
+    if invitation is not None and invitation.valid_from is not None:
+        opens = max(opens, invitation.valid_from)
+    if now < opens:
+        raise JoinDenied(JoinDenied.TOO_EARLY, link=link, starts_at=occurrence.start)
+    return Admission(link=link, invitation=invitation, occurrence=occurrence)
+
+
+def _check_capacity(admission: Admission, role: str, counts: dict) -> None:
+    meeting, link = admission.link.meeting, admission.link
+    if link.invitation is None and counts["open_link"] >= link.capacity:
+        raise JoinDenied(JoinDenied.FULL, link=link)
+    if role in WATCHER_ROLES and meeting.kind == Kind.WEBINAR:
+        if meeting.max_watchers and counts["watchers"] - counts["mine_watching"] >= meeting.max_watchers:
+            raise JoinDenied(JoinDenied.FULL, link=link)
+    elif (meeting.max_broadcasters
+          and counts["broadcasters"] - counts["mine_broadcasting"] >= meeting.max_broadcasters):
+        raise JoinDenied(JoinDenied.FULL, link=link)
+
+
+def join(link: JoinLink, now: datetime, *, guest_name: str = "") -> tuple[JoinSession, str]:
+    """Join the open sitting: a new join session, ending an earlier one of the same person.
+
+    Returns the session and the secret the browser keeps for it.
+    """
+    admission = check(link, now)
+    invitation, occurrence = admission.invitation, admission.occurrence
+    role = invitation.role if invitation else "viewer"
+    live = JoinSession.objects.filter(occurrence=occurrence, ended_at__isnull=True)
+    watcher = Q(invitation__role__in=WATCHER_ROLES)
+    mine = Q(invitation=invitation) if invitation else Q(pk__in=[])
+    counts = live.aggregate(
+        watchers=Count("pk", filter=watcher), broadcasters=Count("pk", filter=~watcher),
+        mine_watching=Count("pk", filter=mine & watcher), mine_broadcasting=Count("pk", filter=mine & ~watcher),
+        open_link=Count("pk", filter=Q(invitation__source=Invitation.Source.OPEN_LINK)))
+    _check_capacity(admission, role, counts)
+
+    if invitation is None:
+        invitation = Invitation.objects.create(
+            organization_id=link.organization_id, meeting=link.meeting, display_name=guest_name or "Guest",
+            role="viewer", source=Invitation.Source.OPEN_LINK, timezone=link.meeting.timezone, first_joined_at=now)
+    elif counts["mine_watching"] or counts["mine_broadcasting"]:
+        # The same link joined again: this join takes over and the earlier page is told why.
+        JoinSession.objects.filter(invitation=invitation, ended_at__isnull=True).update(
+            ended_at=now, end_reason=JoinSession.EndReason.REPLACED)
+    if occurrence.status == Occurrence.Status.SCHEDULED:
+        Occurrence.objects.filter(pk=occurrence.pk, status=Occurrence.Status.SCHEDULED).update(
+            status=Occurrence.Status.LIVE)
+    if invitation.first_joined_at is None:
+        Invitation.objects.filter(pk=invitation.pk, first_joined_at__isnull=True).update(first_joined_at=now)
+
+    secret = links.new_session_key()
+    admitted = not link.meeting.waiting_room or invitation.is_moderating
+    try:
+        session = JoinSession.objects.create(
+            organization_id=link.organization_id, invitation=invitation, occurrence=occurrence,
+            key_hash=links.token_hash(secret), admitted=admitted, started_at=now)
+    except IntegrityError:
+        # Two joins of one link raced; the later one wins, as a second join always does.
+        JoinSession.objects.filter(invitation=invitation, ended_at__isnull=True).update(
+            ended_at=now, end_reason=JoinSession.EndReason.REPLACED)
+        session = JoinSession.objects.create(
+            organization_id=link.organization_id, invitation=invitation, occurrence=occurrence,
+            key_hash=links.token_hash(secret), admitted=admitted, started_at=now)
+    return session, secret
+
+
+def session_for_secret(secret: str) -> JoinSession | None:
+    if not secret or len(secret) > 100:
+        return None
+    return (JoinSession.objects.select_related("invitation", "occurrence", "occurrence__meeting")
+            .filter(key_hash=links.token_hash(secret)).first())
+
+
+def leave(session: JoinSession) -> None:
+    JoinSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
+        ended_at=timezone.now(), end_reason=JoinSession.EndReason.LEFT)
+
+
+def mark_opened(link: JoinLink) -> None:
+    """The pre-join page was seen in a browser (its script reports it; mail previewers run none)."""
+    if link.invitation_id:
+        Invitation.objects.filter(pk=link.invitation_id, first_opened_at__isnull=True).update(
+            first_opened_at=timezone.now())

@@ -1,0 +1,173 @@
+"""Rooms and meetings: schedule, edit the whole series or one occurrence, cancel, hand over."""
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Membership
+
+from ..models import Meeting, Occurrence, Room
+from ..providers import get_provider
+from ..recurrence import occurrence_starts
+
+MIN_DURATION = timedelta(minutes=5)
+MAX_DURATION = timedelta(hours=24)
+
+
+def may_manage(user, meeting_or_room, membership: Membership) -> bool:
+    """Owners, co-hosts and the organization's admins manage a room or meeting."""
+    if membership.has_role(Membership.Role.ADMIN) or meeting_or_room.owner_id == user.pk:
+        return True
+    return meeting_or_room.co_hosts.filter(pk=user.pk).exists()
+
+
+def _check_settings(settings: dict) -> None:
+    problems = get_provider(settings.get("provider", "builtin")).limit_problems(
+        kind=settings.get("kind", "call"), max_broadcasters=settings.get("max_broadcasters", 0),
+        max_watchers=settings.get("max_watchers", 0))
+    if problems:
+        raise ValidationError(problems)
+
+
+def _check_times(start, end, *, new: bool) -> None:
+    if end <= start:
+        raise ValidationError({"end": "The meeting must end after it starts."})
+    if not MIN_DURATION <= end - start <= MAX_DURATION:
+        raise ValidationError({"end": "A meeting lasts between 5 minutes and 24 hours."})
+    if new and start < timezone.now() - timedelta(minutes=1):
+        raise ValidationError({"start": "A new meeting cannot start in the past."})
+
+
+def room_create(*, organization, owner, name: str, **settings) -> Room:
+    _check_settings(settings)
+    return Room.objects.create(organization=organization, owner=owner, name=name, **settings)
+
+
+def _materialise(meeting: Meeting, *, after=None) -> None:
+    """Create the occurrences the rule yields (only those starting after `after`, when given)."""
+    duration = meeting.duration
+    existing = set(meeting.occurrences.values_list("original_start", flat=True))
+    Occurrence.objects.bulk_create([
+        Occurrence(meeting=meeting, start=start, end=start + duration, original_start=start)
+        for start in occurrence_starts(rrule=meeting.rrule, start=meeting.start, tz=meeting.timezone)
+        if start not in existing and (after is None or start > after)
+    ])
+
+
+def meeting_schedule(*, organization, room: Room, owner, title: str, start, end, timezone_name: str,
+                     description: str = "", rrule: str = "", **settings) -> Meeting:
+    _check_times(start, end, new=True)
+    merged = {**room.settings_dict(), **settings}
+    _check_settings(merged)
+    with transaction.atomic():
+        meeting = Meeting.objects.create(
+            organization=organization, room=room, owner=owner, title=title, description=description,
+            start=start, end=end, timezone=timezone_name, rrule=rrule, **merged)
+        _materialise(meeting)
+    get_provider(meeting.provider).ensure_room(meeting)
+    return meeting
+
+
+def _notify_invitees(meeting: Meeting, kind: str, occurrence: Occurrence | None = None) -> None:
+    from ..tasks import send_meeting_email
+
+    invitation_ids = list(meeting.invitations.filter(revoked_at__isnull=True, source="invited")
+                          .exclude(email="").values_list("pk", flat=True))
+    occurrence_id = occurrence.pk if occurrence else None
+    transaction.on_commit(lambda: [send_meeting_email.delay(pk, kind, occurrence_id) for pk in invitation_ids])
+
+
+def meeting_update(*, meeting: Meeting, **changes) -> Meeting:
+    """Edit the whole series. Changed times or rule re-plan the future occurrences not edited on their own."""
+    times_changed = any(changes.get(name, getattr(meeting, name)) != getattr(meeting, name)
+                        for name in ("start", "end", "rrule", "timezone"))
+    start, end = changes.get("start", meeting.start), changes.get("end", meeting.end)
+    _check_times(start, end, new=False)
+    settings = {name: changes.get(name, getattr(meeting, name)) for name in Meeting.SETTING_FIELDS}
+    _check_settings(settings)
+    with transaction.atomic():
+        for name, value in changes.items():
+            setattr(meeting, name, value)
+        meeting.ical_sequence += 1
+        meeting.save()
+        if times_changed:
+            now = timezone.now()
+            replannable = meeting.occurrences.filter(start__gt=now, modified=False,
+                                                     status=Occurrence.Status.SCHEDULED, sessions__isnull=True)
+            replannable.delete()
+            _materialise(meeting, after=now)
+        meeting.occurrences.filter(modified=False, status=Occurrence.Status.SCHEDULED).update(title_override="")
+        _notify_invitees(meeting, "update")
+    return meeting
+
+
+def occurrence_update(*, occurrence: Occurrence, start, end, title: str = "") -> Occurrence:
+    """Edit one occurrence; the series keeps its rule."""
+    if occurrence.status in (Occurrence.Status.ENDED, Occurrence.Status.CANCELLED):
+        raise ValidationError("This occurrence has ended or was cancelled and can no longer be changed.")
+    _check_times(start, end, new=start != occurrence.start)
+    with transaction.atomic():
+        occurrence.start, occurrence.end, occurrence.modified = start, end, True
+        occurrence.title_override = title if title != occurrence.meeting.title else ""
+        occurrence.save()
+        meeting = occurrence.meeting
+        meeting.ical_sequence += 1
+        meeting.save(update_fields=["ical_sequence", "updated_at"])
+        _notify_invitees(meeting, "update", occurrence)
+    return occurrence
+
+
+def _end_live_sessions(occurrences) -> None:
+    from ..models import JoinSession
+
+    JoinSession.objects.filter(occurrence__in=occurrences, ended_at__isnull=True).update(
+        ended_at=timezone.now(), end_reason=JoinSession.EndReason.ENDED)
+
+
+def occurrence_cancel(*, occurrence: Occurrence) -> None:
+    with transaction.atomic():
+        occurrence.status = Occurrence.Status.CANCELLED
+        occurrence.save(update_fields=["status"])
+        _end_live_sessions([occurrence])
+        meeting = occurrence.meeting
+        meeting.ical_sequence += 1
+        meeting.save(update_fields=["ical_sequence", "updated_at"])
+        _notify_invitees(meeting, "cancel", occurrence)
+
+
+def meeting_cancel(*, meeting: Meeting) -> None:
+    with transaction.atomic():
+        meeting.status = Meeting.Status.CANCELLED
+        meeting.ical_sequence += 1
+        meeting.save(update_fields=["status", "ical_sequence", "updated_at"])
+        upcoming = meeting.occurrences.exclude(status__in=[Occurrence.Status.ENDED, Occurrence.Status.CANCELLED])
+        _end_live_sessions(upcoming)
+        upcoming.update(status=Occurrence.Status.CANCELLED)
+        _notify_invitees(meeting, "cancel")
+
+
+def occurrence_end(*, occurrence: Occurrence) -> None:
+    """A host ends a sitting for everyone."""
+    with transaction.atomic():
+        occurrence.status = Occurrence.Status.ENDED
+        occurrence.save(update_fields=["status"])
+        _end_live_sessions([occurrence])
+
+
+def ownership_transfer(*, meeting_or_room, new_owner, organization) -> None:
+    """Hand a meeting or room to another host of the organization (also for an owner who left)."""
+    membership = Membership.objects.of(organization).filter(user=new_owner).first()
+    if membership is None or not membership.has_role(Membership.Role.HOST):
+        raise PermissionDenied("The new owner must be a host, admin or owner of the organization.")
+    meeting_or_room.owner = new_owner
+    meeting_or_room.save(update_fields=["owner"])
+
+
+def close_finished_occurrences(*, grace: timedelta) -> int:
+    """Mark sittings whose time (plus grace) is over as ended; beat runs this."""
+    finished = Occurrence.objects.filter(
+        end__lt=timezone.now() - grace, status__in=[Occurrence.Status.SCHEDULED, Occurrence.Status.LIVE])
+    _end_live_sessions(finished)
+    return finished.update(status=Occurrence.Status.ENDED)

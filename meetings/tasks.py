@@ -1,0 +1,62 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db import IntegrityError
+from django.utils import timezone
+
+from .emails import build_message
+from .models import Invitation, Occurrence, ReminderSent
+from .services.scheduling import close_finished_occurrences
+
+EMAIL_MAX_RETRIES = 5
+
+
+@shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES)
+def send_meeting_email(self, invitation_id: int, kind: str, occurrence_id: int | None) -> None:
+    """Send one invitee one email; a failure is retried with backoff and shown on the invitee's row."""
+    invitation = (Invitation.objects.select_related("meeting", "meeting__owner", "meeting__organization")
+                  .filter(pk=invitation_id).first())
+    if invitation is None or not invitation.email:
+        return
+    occurrence = Occurrence.objects.filter(pk=occurrence_id).first() if occurrence_id else None
+    try:
+        build_message(invitation, kind, occurrence).send()
+    except Exception as error:  # noqa: BLE001 - any failure of the mail server counts
+        attempt = self.request.retries + 1
+        final = attempt > EMAIL_MAX_RETRIES
+        Invitation.objects.filter(pk=invitation_id).update(
+            email_status=Invitation.EmailStatus.FAILED if final else Invitation.EmailStatus.QUEUED,
+            email_error=f"{'Gave up after attempt' if final else 'Attempt'} {attempt}: "
+                        f"{error.__class__.__name__}: {error}"[:300])
+        if not final:
+            raise self.retry(exc=error, countdown=min(600, 10 * 2 ** self.request.retries)) from error
+        return
+    Invitation.objects.filter(pk=invitation_id).update(
+        email_status=Invitation.EmailStatus.SENT, email_error="", email_sent_at=timezone.now())
+
+
+@shared_task
+def send_reminders() -> int:
+    """Remind invitees of sittings that start within REMINDER_MINUTES_BEFORE; each reminder once."""
+    now = timezone.now()
+    soon = Occurrence.objects.filter(
+        start__gt=now, start__lte=now + timedelta(minutes=settings.REMINDER_MINUTES_BEFORE),
+        status=Occurrence.Status.SCHEDULED, meeting__status="scheduled")
+    sent = 0
+    for occurrence in soon:
+        invitations = occurrence.meeting.invitations.filter(
+            revoked_at__isnull=True, source=Invitation.Source.INVITED).exclude(email="")
+        for invitation in invitations:
+            try:
+                ReminderSent.objects.create(invitation=invitation, occurrence=occurrence)
+            except IntegrityError:
+                continue  # already reminded
+            send_meeting_email.delay(invitation.pk, "reminder", occurrence.pk)
+            sent += 1
+    return sent
+
+
+@shared_task
+def end_finished_occurrences() -> int:
+    return close_finished_occurrences(grace=timedelta(minutes=settings.JOIN_GRACE_MINUTES_AFTER))

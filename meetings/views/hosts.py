@@ -1,0 +1,460 @@
+"""Pages for hosts: dashboard, rooms, scheduling, a meeting's page with its invitees, invitations."""
+
+import zoneinfo
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Membership
+from accounts.tenancy import get_scoped_or_404, organization_view
+
+from .. import links, selectors
+from ..forms import (
+    CsvForm,
+    InviteForm,
+    InviteMembersForm,
+    MeetingForm,
+    OccurrenceForm,
+    OpenLinkForm,
+    PasteForm,
+    RoleChangeForm,
+    RoomForm,
+    TransferForm,
+)
+from ..models import Invitation, Meeting, Occurrence, Role, Room
+from ..providers import get_provider
+from ..recurrence import describe
+from ..services import invitations as invitation_services
+from ..services import scheduling
+
+INVITEES_PER_PAGE = 50
+OCCURRENCES_SHOWN = 12
+HOST = Membership.Role.HOST
+
+
+def _errors(error) -> str:
+    return " ".join(getattr(error, "messages", None) or [str(error)])
+
+
+def _managed_meeting(request, meeting_code) -> Meeting:
+    """A meeting of this organization that the person may manage; anything else is 404."""
+    meeting = get_scoped_or_404(Meeting.objects.select_related("room", "owner"), request.organization,
+                                code=meeting_code)
+    if not scheduling.may_manage(request.user, meeting, request.membership):
+        raise Http404("No such meeting.")
+    return meeting
+
+
+def _to_meeting_page(meeting, anchor=""):
+    return redirect(reverse("meeting_detail", args=[meeting.organization.slug, meeting.code]) + anchor)
+
+
+# --- Dashboard -----------------------------------------------------------------------------------
+
+@organization_view()
+def dashboard(request):
+    everything = request.GET.get("show") == "all" and request.membership.has_role(Membership.Role.ADMIN)
+    meetings = selectors.meetings_for(organization=request.organization, user=request.user,
+                                      membership=request.membership, everything=everything)
+    now = timezone.now()
+    past = Paginator(selectors.past_occurrences(meetings, now), 20).get_page(request.GET.get("page"))
+    return render(request, "meetings/dashboard.html", {
+        "upcoming": selectors.upcoming_occurrences(meetings, now)[:30],
+        "past": past, "everything": everything, "can_schedule": request.membership.has_role(HOST),
+    })
+
+
+# --- Rooms ---------------------------------------------------------------------------------------
+
+@organization_view(minimum_role=HOST)
+def room_list(request):
+    form = RoomForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            room = scheduling.room_create(organization=request.organization, owner=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Room “{room.name}” was created.")
+            return redirect("room_list", request.organization.slug)
+    rooms = Room.objects.of(request.organization).select_related("owner")
+    return render(request, "meetings/room_list.html", {"rooms": rooms, "form": form})
+
+
+@organization_view(minimum_role=HOST)
+def room_edit(request, room_code):
+    room = get_scoped_or_404(Room, request.organization, code=room_code)
+    if not scheduling.may_manage(request.user, room, request.membership):
+        raise Http404("No such room.")
+    form = RoomForm(request.POST or None, instance=room)
+    transfer = TransferForm(organization=request.organization)
+    if request.method == "POST" and form.is_valid():
+        problems = get_provider(form.cleaned_data["provider"]).limit_problems(
+            kind=form.cleaned_data["kind"], max_broadcasters=form.cleaned_data["max_broadcasters"],
+            max_watchers=form.cleaned_data["max_watchers"])
+        if problems:
+            form.add_error(None, problems)
+        else:
+            form.save()
+            messages.success(request, "The room's defaults were saved. Meetings already scheduled keep theirs.")
+            return redirect("room_list", request.organization.slug)
+    return render(request, "meetings/room_form.html", {"room": room, "form": form, "transfer": transfer})
+
+
+# --- Scheduling ----------------------------------------------------------------------------------
+
+def _viewer_timezone(request) -> str:
+    return request.user.timezone or request.organization.timezone
+
+
+def _default_room(request) -> Room:
+    room = Room.objects.of(request.organization).filter(owner=request.user).first()
+    return room or scheduling.room_create(organization=request.organization, owner=request.user,
+                                          name=f"{request.user.display_name}'s room", max_broadcasters=8,
+                                          max_watchers=20)
+
+
+@organization_view(minimum_role=HOST)
+def meeting_new(request):
+    if request.method == "POST":
+        form = MeetingForm(request.POST, organization=request.organization)
+    else:
+        room = _default_room(request)
+        start = (timezone.now() + timedelta(hours=1)).astimezone(zoneinfo.ZoneInfo(_viewer_timezone(request)))
+        start = start.replace(minute=0, second=0, microsecond=0)
+        form = MeetingForm(organization=request.organization, initial={
+            "room": room.code, "timezone": _viewer_timezone(request), "count": 10,
+            "start": start.replace(tzinfo=None), "end": (start + timedelta(hours=1)).replace(tzinfo=None),
+            **room.settings_dict()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            meeting = scheduling.meeting_schedule(
+                organization=request.organization, room=data["room"], owner=request.user, title=data["title"],
+                description=data["description"], start=data["start"], end=data["end"],
+                timezone_name=data["timezone"], rrule=form.rrule(), **form.settings())
+        except ValidationError as error:
+            _attach(form, error)
+        else:
+            invitation_services.invitation_create(meeting=meeting, email=request.user.email, role=Role.HOST,
+                                                  display_name=request.user.display_name, send_email=False)
+            count = meeting.occurrences.count()
+            suffix = f" ({count} occurrences)." if count > 1 else "."
+            messages.success(request, f"“{meeting.title}” is scheduled{suffix}")
+            return _to_meeting_page(meeting)
+    return render(request, "meetings/meeting_form.html", {"form": form, "new": True})
+
+
+def _attach(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, problems in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, problems)
+    else:
+        form.add_error(None, error)
+
+
+@organization_view(minimum_role=HOST)
+def meeting_edit(request, meeting_code):
+    meeting = _managed_meeting(request, meeting_code)
+    zone = zoneinfo.ZoneInfo(meeting.timezone)
+    if request.method == "POST":
+        form = MeetingForm(request.POST, organization=request.organization, series_fields=False)
+    else:
+        form = MeetingForm(organization=request.organization, series_fields=False, initial={
+            "room": meeting.room.code, "title": meeting.title, "description": meeting.description,
+            "start": meeting.start.astimezone(zone).replace(tzinfo=None),
+            "end": meeting.end.astimezone(zone).replace(tzinfo=None), "timezone": meeting.timezone,
+            **meeting.settings_dict()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            scheduling.meeting_update(meeting=meeting, room=data["room"], title=data["title"],
+                                      description=data["description"], start=data["start"], end=data["end"],
+                                      timezone=data["timezone"], **form.settings())
+        except ValidationError as error:
+            _attach(form, error)
+        else:
+            messages.success(request, "The meeting was updated and invitees were sent the change.")
+            return _to_meeting_page(meeting)
+    return render(request, "meetings/meeting_form.html", {"form": form, "meeting": meeting,
+                                                          "transfer": TransferForm(organization=request.organization)})
+
+
+@organization_view(minimum_role=HOST)
+def meeting_transfer(request, meeting_code):
+    meeting = _managed_meeting(request, meeting_code)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = TransferForm(request.POST, organization=request.organization)
+    if form.is_valid():
+        scheduling.ownership_transfer(meeting_or_room=meeting, new_owner=form.cleaned_data["new_owner"],
+                                      organization=request.organization)
+        messages.success(request, f"{form.cleaned_data['new_owner'].email} now owns this meeting.")
+    else:
+        messages.error(request, "Choose a host of the organization as the new owner.")
+    return _to_meeting_page(meeting)
+
+
+@organization_view(minimum_role=HOST)
+def meeting_cancel(request, meeting_code):
+    meeting = _managed_meeting(request, meeting_code)
+    if request.method == "POST":
+        scheduling.meeting_cancel(meeting=meeting)
+        messages.success(request, "The meeting was cancelled and invitees were told.")
+        return _to_meeting_page(meeting)
+    return render(request, "meetings/confirm.html", {
+        "title": f"Cancel “{meeting.title}”?", "button": "Cancel the meeting",
+        "text": "Every invitee gets a cancellation. Anyone in the room is disconnected.",
+        "back": reverse("meeting_detail", args=[request.organization.slug, meeting.code])})
+
+
+def _managed_occurrence(request, meeting_code, occurrence_code) -> Occurrence:
+    meeting = _managed_meeting(request, meeting_code)
+    occurrence = meeting.occurrences.filter(code=occurrence_code).first()
+    if occurrence is None:
+        raise Http404("No such occurrence.")
+    return occurrence
+
+
+@organization_view(minimum_role=HOST)
+def occurrence_edit(request, meeting_code, occurrence_code):
+    occurrence = _managed_occurrence(request, meeting_code, occurrence_code)
+    meeting = occurrence.meeting
+    zone = zoneinfo.ZoneInfo(meeting.timezone)
+    form = OccurrenceForm(request.POST or None, timezone_name=meeting.timezone, initial={
+        "title": occurrence.title, "start": occurrence.start.astimezone(zone).replace(tzinfo=None),
+        "end": occurrence.end.astimezone(zone).replace(tzinfo=None)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            scheduling.occurrence_update(occurrence=occurrence, **form.cleaned_data)
+        except ValidationError as error:
+            _attach(form, error)
+        else:
+            messages.success(request, "This occurrence was changed; the rest of the series is as it was.")
+            return _to_meeting_page(meeting)
+    return render(request, "meetings/occurrence_form.html", {"form": form, "occurrence": occurrence,
+                                                             "meeting": meeting})
+
+
+@organization_view(minimum_role=HOST)
+def occurrence_cancel(request, meeting_code, occurrence_code):
+    occurrence = _managed_occurrence(request, meeting_code, occurrence_code)
+    if request.method == "POST":
+        scheduling.occurrence_cancel(occurrence=occurrence)
+        messages.success(request, "That occurrence was cancelled and invitees were told.")
+        return _to_meeting_page(occurrence.meeting)
+    return render(request, "meetings/confirm.html", {
+        "title": f"Cancel the occurrence of {occurrence.start:%d %b %Y %H:%M}?", "button": "Cancel this occurrence",
+        "text": "Only this occurrence is cancelled; the series goes on.",
+        "back": reverse("meeting_detail", args=[request.organization.slug, occurrence.meeting.code])})
+
+
+@organization_view(minimum_role=HOST)
+def occurrence_end(request, meeting_code, occurrence_code):
+    occurrence = _managed_occurrence(request, meeting_code, occurrence_code)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    scheduling.occurrence_end(occurrence=occurrence)
+    messages.success(request, "The meeting was ended for everyone.")
+    return _to_meeting_page(occurrence.meeting)
+
+
+# --- A meeting's page ----------------------------------------------------------------------------
+
+@organization_view(minimum_role=HOST)
+def meeting_detail(request, meeting_code):
+    return _meeting_page(request, _managed_meeting(request, meeting_code))
+
+
+def _meeting_page(request, meeting: Meeting, forms: dict | None = None):
+    """The meeting's page; `forms` carries forms with errors (and an import report) back to it."""
+    forms = forms or {}
+    role = invitation_services.default_role(meeting)
+    page = Paginator(selectors.invitees(meeting), INVITEES_PER_PAGE).get_page(request.GET.get("page"))
+    for invitation in page.object_list:
+        invitation.state = selectors.invitee_state(invitation)
+    own = meeting.invitations.filter(user=request.user, role=Role.HOST, revoked_at__isnull=True).first()
+    open_link = (meeting.links.filter(invitation__isnull=True, revoked_at__isnull=True).first()
+                 if meeting.kind == "webinar" else None)
+    return render(request, "meetings/meeting_detail.html", {
+        "meeting": meeting, "recurrence": describe(meeting.rrule), "page": page,
+        "occurrences": meeting.occurrences.filter(end__gt=timezone.now() - timedelta(days=1))[:OCCURRENCES_SHOWN],
+        "invite_form": forms.get("invite") or InviteForm(initial={"role": role}),
+        "members_form": forms.get("members") or InviteMembersForm(organization=request.organization,
+                                                                  initial={"role": role}),
+        "paste_form": forms.get("paste") or PasteForm(initial={"role": role}),
+        "csv_form": forms.get("csv") or CsvForm(),
+        "report": forms.get("report"),
+        "open_link": open_link, "open_link_form": OpenLinkForm(),
+        "role_choices": Role.choices,
+        "host_join_url": reverse("join", args=[links.invitation_token(own)]) if own else None,
+        "new_link": request.session.pop("new_link", None),
+        "new_open_link": request.session.pop("new_open_link", None),
+    })
+
+
+def _remember_link(request, invitation, token) -> None:
+    """Show the host the plain link once, right after issuing it."""
+    request.session["new_link"] = {"name": invitation.display_name,
+                                   "url": request.build_absolute_uri(reverse("join", args=[token]))}
+
+
+@organization_view(minimum_role=HOST)
+def invite(request, meeting_code):
+    meeting = _managed_meeting(request, meeting_code)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation, token = invitation_services.invitation_create(meeting=meeting, invited_by=request.user,
+                                                                      **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            _remember_link(request, invitation, token)
+            messages.success(request, f"{invitation.email} was invited; the invitation email is on its way.")
+            return _to_meeting_page(meeting, "#invitees")
+    return _meeting_page(request, meeting, {"invite": form})
+
+
+def _run_import(request, meeting, rows, form_name, form):
+    try:
+        report, imported = invitation_services.invitations_import(meeting=meeting, rows=rows, invited_by=request.user)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _meeting_page(request, meeting, {form_name: form})
+    if imported:
+        messages.success(request, f"{len(report)} people were invited; their invitation emails are on their way.")
+        return _to_meeting_page(meeting, "#invitees")
+    return _meeting_page(request, meeting, {form_name: form, "report": report})
+
+
+@organization_view(minimum_role=HOST)
+def invite_members(request, meeting_code):
+    meeting = _managed_meeting(request, meeting_code)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = InviteMembersForm(request.POST, organization=request.organization)
+    if not form.is_valid():
+        return _meeting_page(request, meeting, {"members": form})
+    rows = [invitation_services.ImportRow(line=n, email=user.email, name=user.display_name,
+                                          role=form.cleaned_data["role"], language=form.cleaned_data["language"])
+            for n, user in enumerate(form.cleaned_data["members"], start=1)]
+    return _run_import(request, meeting, rows, "members", form)
+
+
+@organization_view(minimum_role=HOST)
+def invite_paste(request, meeting_code):
+    meeting = _managed_meeting(request, meeting_code)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = PasteForm(request.POST)
+    if not form.is_valid():
+        return _meeting_page(request, meeting, {"paste": form})
+    rows = invitation_services.parse_pasted(form.cleaned_data["addresses"], form.cleaned_data["role"],
+                                            form.cleaned_data["language"])
+    return _run_import(request, meeting, rows, "paste", form)
+
+
+@organization_view(minimum_role=HOST)
+def invite_csv(request, meeting_code):
+    meeting = _managed_meeting(request, meeting_code)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = CsvForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _meeting_page(request, meeting, {"csv": form})
+    try:
+        rows = invitation_services.parse_csv(form.cleaned_data["file"].read())
+    except ValidationError as error:
+        form.add_error("file", error)
+        return _meeting_page(request, meeting, {"csv": form})
+    return _run_import(request, meeting, rows, "csv", form)
+
+
+def _managed_invitation(request, meeting_code, invitation_code) -> Invitation:
+    meeting = _managed_meeting(request, meeting_code)
+    invitation = meeting.invitations.filter(code=invitation_code).first()
+    if invitation is None:
+        raise Http404("No such invitation.")
+    return invitation
+
+
+@organization_view(minimum_role=HOST)
+def invitation_role(request, meeting_code, invitation_code):
+    invitation = _managed_invitation(request, meeting_code, invitation_code)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = RoleChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation_services.invitation_change_role(invitation=invitation, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, f"{invitation.display_name}: {_errors(error)}")
+        else:
+            messages.success(request, f"{invitation.display_name} is now {invitation.get_role_display().lower()}.")
+    return _to_meeting_page(invitation.meeting, "#invitees")
+
+
+@organization_view(minimum_role=HOST)
+def invitation_revoke(request, meeting_code, invitation_code):
+    invitation = _managed_invitation(request, meeting_code, invitation_code)
+    if request.method == "POST":
+        invitation_services.invitation_revoke(invitation=invitation)
+        messages.success(request, f"{invitation.display_name}'s link no longer works.")
+        return _to_meeting_page(invitation.meeting, "#invitees")
+    return render(request, "meetings/confirm.html", {
+        "title": f"Withdraw {invitation.display_name}'s link?", "button": "Withdraw the link",
+        "text": "The link stops working at once and anyone using it leaves the room. You can issue a new link later.",
+        "back": reverse("meeting_detail", args=[request.organization.slug, meeting_code])})
+
+
+@organization_view(minimum_role=HOST)
+def invitation_reissue(request, meeting_code, invitation_code):
+    invitation = _managed_invitation(request, meeting_code, invitation_code)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    token = invitation_services.invitation_reissue(invitation=invitation)
+    _remember_link(request, invitation, token)
+    messages.success(request, f"{invitation.display_name} has a new link; the old one no longer works.")
+    return _to_meeting_page(invitation.meeting, "#invitees")
+
+
+@organization_view(minimum_role=HOST)
+def invitation_resend(request, meeting_code, invitation_code):
+    invitation = _managed_invitation(request, meeting_code, invitation_code)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not invitation.email or invitation.revoked_at:
+        raise PermissionDenied("This invitation has no email address or was withdrawn.")
+    invitation_services.invitation_resend(invitation=invitation)
+    messages.success(request, f"The invitation to {invitation.email} is being sent again.")
+    return _to_meeting_page(invitation.meeting, "#invitees")
+
+
+@organization_view(minimum_role=HOST)
+def open_link(request, meeting_code):
+    meeting = _managed_meeting(request, meeting_code)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if request.POST.get("action") == "revoke":
+        invitation_services.open_link_revoke(meeting=meeting)
+        messages.success(request, "The open viewer link no longer works.")
+        return _to_meeting_page(meeting)
+    form = OpenLinkForm(request.POST)
+    if form.is_valid():
+        try:
+            token = invitation_services.open_link_create(meeting=meeting, capacity=form.cleaned_data["capacity"])
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+        else:
+            request.session["new_open_link"] = request.build_absolute_uri(reverse("join", args=[token]))
+            messages.success(request, "A new open viewer link was made; any earlier one stopped working.")
+    return _to_meeting_page(meeting)

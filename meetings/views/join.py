@@ -1,0 +1,168 @@
+"""Pages for people with a link: the pre-join page, joining, the room, leaving.
+
+GET never changes anything (mail clients open links to preview them). Joining is a POST; the browser
+then holds the join session's secret in a cookie, and the room page trusts only that cookie.
+"""
+
+import zoneinfo
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from portal import ratelimit
+
+from ..forms import GuestJoinForm
+from ..models import JoinSession
+from ..providers import get_provider
+from ..services import joining
+from ..services.joining import JoinDenied
+
+SESSION_ENDED_STATUS = {
+    JoinSession.EndReason.REPLACED: (409, "You joined from somewhere else",
+                                     "This link was used to join from another tab or device, so this one left the "
+                                     "meeting. Only one place at a time can use a personal link."),
+    JoinSession.EndReason.REMOVED: (401, "You were removed from this meeting",
+                                    "A moderator removed you, or the host withdrew your link."),
+    JoinSession.EndReason.ENDED: (423, "The meeting has ended", "The host ended the meeting for everyone."),
+}
+
+
+def _cookie_name(link) -> str:
+    return f"join_{link.code}"
+
+
+def _zone(link):
+    name = (link.invitation.timezone if link.invitation else "") or link.meeting.timezone
+    return zoneinfo.ZoneInfo(name)
+
+
+def _denied(request, denial: JoinDenied):
+    link = denial.link
+    starts_at = timezone.localtime(denial.starts_at, _zone(link)) if denial.starts_at and link else None
+    return render(request, "meetings/join/denied.html", {
+        "denial": denial, "meeting": link.meeting if link else None, "starts_at": starts_at,
+    }, status=denial.status)
+
+
+def _too_many(request):
+    response = render(request, "meetings/join/denied.html", {
+        "denial": {"title": "Too many attempts", "message": "Wait a minute, then try again.", "code": "rate_limited"}},
+        status=429)
+    response["Retry-After"] = "60"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def join_page(request, token):
+    if not ratelimit.allow("join-ip", ratelimit.client_ip(request), limit=settings.JOIN_RATE_PER_IP * 4,
+                           window_seconds=60):
+        return _too_many(request)
+    if request.method == "POST" and not (
+            ratelimit.allow("join-ip-post", ratelimit.client_ip(request), limit=settings.JOIN_RATE_PER_IP,
+                            window_seconds=60)
+            and ratelimit.allow("join-link", token[:64], limit=settings.JOIN_RATE_PER_LINK, window_seconds=60)):
+        return _too_many(request)
+    now = timezone.now()
+    try:
+        link = joining.find_link(token)
+        admission = joining.check(link, now)
+    except JoinDenied as denial:
+        return _denied(request, denial)
+    guest_form = GuestJoinForm(request.POST or None) if link.invitation is None else None
+    if request.method == "POST" and (guest_form is None or guest_form.is_valid()):
+        try:
+            session, secret = joining.join(link, now, guest_name=guest_form.cleaned_data["display_name"]
+                                           if guest_form else "")
+        except JoinDenied as denial:
+            return _denied(request, denial)
+        response = redirect("join_room", token)
+        response.set_cookie(_cookie_name(link), secret, max_age=24 * 3600, path=f"/j/{token}/", httponly=True,
+                            samesite="Lax", secure=request.is_secure())
+        return response
+    return render(request, "meetings/join/prejoin.html", {
+        "link": link, "invitation": link.invitation, "meeting": link.meeting, "guest_form": guest_form,
+        "occurrence": admission.occurrence, "zone": _zone(link), "token": token,
+        "starts": timezone.localtime(admission.occurrence.start, _zone(link)),
+        "ends": timezone.localtime(admission.occurrence.end, _zone(link)),
+    })
+
+
+@require_POST
+def join_opened(request, token):
+    try:
+        joining.mark_opened(joining.find_link(token))
+    except JoinDenied:
+        pass
+    return HttpResponse(status=204)
+
+
+def _current_session(request, token):
+    """(link, session) for this browser, or a response that says why there is none."""
+    try:
+        link = joining.find_link(token)
+    except JoinDenied as denial:
+        return None, _denied(request, denial)
+    session = joining.session_for_secret(request.COOKIES.get(_cookie_name(link), ""))
+    if session is None or session.invitation.meeting_id != link.meeting_id or (
+            link.invitation_id and session.invitation_id != link.invitation_id):
+        return None, redirect("join", token)
+    return (link, session), None
+
+
+def _ended(request, session, token):
+    status, title, message = SESSION_ENDED_STATUS.get(session.end_reason, (200, "You left the meeting", ""))
+    return render(request, "meetings/join/ended.html", {
+        "title": title, "message": message, "token": token, "reason": session.end_reason,
+        "meeting": session.occurrence.meeting}, status=status)
+
+
+def join_room(request, token):
+    found, problem = _current_session(request, token)
+    if problem:
+        return problem
+    link, session = found
+    if session.ended_at:
+        return _ended(request, session, token)
+    meeting, invitation = session.occurrence.meeting, session.invitation
+    ticket = get_provider(meeting.provider).join(meeting=meeting, occurrence=session.occurrence,
+                                                 invitation=invitation, session=session)
+    return render(request, "meetings/join/room.html", {
+        "meeting": meeting, "occurrence": session.occurrence, "invitation": invitation, "session": session,
+        "ticket": ticket, "token": token, "people": _people(session),
+    })
+
+
+def _people(session) -> list[dict]:
+    live = (JoinSession.objects.filter(occurrence=session.occurrence, ended_at__isnull=True)
+            .select_related("invitation").order_by("started_at"))
+    return [{"name": s.invitation.display_name, "role": s.invitation.get_role_display(), "admitted": s.admitted,
+             "me": s.pk == session.pk} for s in live]
+
+
+def join_room_state(request, token):
+    found, problem = _current_session(request, token)
+    if problem:
+        return JsonResponse({"state": "gone"}, status=404)
+    _, session = found
+    if session.ended_at:
+        status, title, message = SESSION_ENDED_STATUS.get(session.end_reason, (200, "You left the meeting", ""))
+        return JsonResponse({"state": "ended", "reason": session.end_reason, "title": title, "message": message})
+    return JsonResponse({"state": "in_room" if session.admitted else "waiting", "people": _people(session)})
+
+
+@require_POST
+def join_leave(request, token):
+    found, problem = _current_session(request, token)
+    if problem:
+        return problem
+    link, session = found
+    joining.leave(session)
+    response = render(request, "meetings/join/ended.html", {
+        "title": "You left the meeting", "message": "You can join again while the meeting is on.",
+        "token": token, "reason": "left", "meeting": session.occurrence.meeting})
+    response.delete_cookie(_cookie_name(link), path=f"/j/{token}/")
+    return response
+
