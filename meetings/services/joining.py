@@ -27,7 +27,8 @@ class JoinDenied(Exception):
                "Use the link from your latest invitation email, or ask the host.")
     REMOVED = ("removed", 401, "You were removed from this meeting", "A moderator removed you from this meeting. "
                "You can come back if a moderator lets you in again.")
-    TOO_EARLY = ("too_early", 425, "The meeting has not started yet", "The link opens shortly before the meeting starts.")
+    TOO_EARLY = ("too_early", 425, "The meeting has not started yet",
+                 "The link opens shortly before the meeting starts.")
     CANCELLED = ("cancelled", 423, "This meeting was cancelled", "The host cancelled this meeting.")
     ENDED = ("ended", 423, "This meeting has ended", "There is no upcoming sitting of this meeting.")
     EXPIRED = ("expired", 423, "This link has expired", "The time this link was valid for is over. Ask the host "
