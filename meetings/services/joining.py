@@ -111,13 +111,11 @@ def _check_capacity(admission: Admission, role: str, counts: dict) -> None:
         raise JoinDenied(JoinDenied.FULL, link=link)
 
 
-def join(link: JoinLink, now: datetime, *, guest_name: str = "") -> tuple[JoinSession, str]:
-    """Join the open sitting: a new join session, ending an earlier one of the same person.
-
-    Returns the session and the secret the browser keeps for it.
+def join(admission: Admission, now: datetime, *, guest_name: str = "") -> tuple[JoinSession, str]:
+    """Join the sitting `check` admitted to: a new join session, ending an earlier one of the same
+    person. Returns the session and the secret the browser keeps for it.
     """
-    admission = check(link, now)
-    invitation, occurrence = admission.invitation, admission.occurrence
+    link, invitation, occurrence = admission.link, admission.invitation, admission.occurrence
     role = invitation.role if invitation else "viewer"
     live = JoinSession.objects.filter(occurrence=occurrence, ended_at__isnull=True)
     watcher = Q(invitation__role__in=WATCHER_ROLES)

@@ -1,5 +1,6 @@
 """Rooms and meetings: schedule, edit the whole series or one occurrence, cancel, hand over."""
 
+import zoneinfo
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -45,14 +46,39 @@ def room_create(*, organization, owner, name: str, **settings) -> Room:
     return Room.objects.create(organization=organization, owner=owner, name=name, **settings)
 
 
-def _materialise(meeting: Meeting, *, after=None) -> None:
-    """Create the occurrences the rule yields (only those starting after `after`, when given)."""
-    duration = meeting.duration
-    existing = set(meeting.occurrences.values_list("original_start", flat=True))
+def _materialise(meeting: Meeting) -> None:
+    """Create the occurrences of a new meeting."""
     Occurrence.objects.bulk_create([
-        Occurrence(meeting=meeting, start=start, end=start + duration, original_start=start)
+        Occurrence(meeting=meeting, start=start, end=start + meeting.duration, original_start=start)
         for start in occurrence_starts(rrule=meeting.rrule, start=meeting.start, tz=meeting.timezone)
-        if start not in existing and (after is None or start > after)
+    ])
+
+
+def _replan(meeting: Meeting, *, after) -> None:
+    """Re-plan the future after the series' times or rule changed.
+
+    Untouched future occurrences are made anew from the rule. One edited on its own keeps its
+    times and takes over the new rule's sitting on the same day (its RECURRENCE-ID moves with it);
+    when the new rule has no sitting that day, it is cancelled rather than left orphaned.
+    """
+    meeting.occurrences.filter(start__gt=after, modified=False, status=Occurrence.Status.SCHEDULED,
+                               sessions__isnull=True).delete()
+    zone = zoneinfo.ZoneInfo(meeting.timezone)
+    new_starts = [s for s in occurrence_starts(rrule=meeting.rrule, start=meeting.start, tz=meeting.timezone)
+                  if s > after]
+    slot_by_day = {start.astimezone(zone).date(): start for start in new_starts}
+    taken = set()
+    for kept in meeting.occurrences.filter(original_start__gt=after):
+        slot = slot_by_day.get(kept.original_start.astimezone(zone).date())
+        if slot is None or slot in taken:
+            kept.status = Occurrence.Status.CANCELLED
+        else:
+            kept.original_start = slot
+            taken.add(slot)
+        kept.save(update_fields=["status", "original_start"])
+    Occurrence.objects.bulk_create([
+        Occurrence(meeting=meeting, start=start, end=start + meeting.duration, original_start=start)
+        for start in new_starts if start not in taken
     ])
 
 
@@ -93,11 +119,7 @@ def meeting_update(*, meeting: Meeting, **changes) -> Meeting:
         meeting.ical_sequence += 1
         meeting.save()
         if times_changed:
-            now = timezone.now()
-            replannable = meeting.occurrences.filter(start__gt=now, modified=False,
-                                                     status=Occurrence.Status.SCHEDULED, sessions__isnull=True)
-            replannable.delete()
-            _materialise(meeting, after=now)
+            _replan(meeting, after=timezone.now())
         meeting.occurrences.filter(modified=False, status=Occurrence.Status.SCHEDULED).update(title_override="")
         _notify_invitees(meeting, "update")
     return meeting

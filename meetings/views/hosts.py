@@ -286,8 +286,6 @@ def _meeting_page(request, meeting: Meeting, forms: dict | None = None):
         "meeting": meeting, "recurrence": describe(meeting.rrule), "page": page,
         "occurrences": meeting.occurrences.filter(end__gt=timezone.now() - timedelta(days=1))[:OCCURRENCES_SHOWN],
         "invite_form": forms.get("invite") or InviteForm(initial={"role": role}),
-        "members_form": forms.get("members") or InviteMembersForm(organization=request.organization,
-                                                                  initial={"role": role}),
         "paste_form": forms.get("paste") or PasteForm(initial={"role": role}),
         "csv_form": forms.get("csv") or CsvForm(),
         "report": forms.get("report"),
@@ -324,30 +322,39 @@ def invite(request, meeting_code):
     return _meeting_page(request, meeting, {"invite": form})
 
 
-def _run_import(request, meeting, rows, form_name, form):
+def _import(request, meeting, rows, form) -> tuple[list, bool]:
     try:
         report, imported = invitation_services.invitations_import(meeting=meeting, rows=rows, invited_by=request.user)
     except ValidationError as error:
         form.add_error(None, error)
-        return _meeting_page(request, meeting, {form_name: form})
+        return [], False
     if imported:
         messages.success(request, f"{len(report)} people were invited; their invitation emails are on their way.")
+    return report, imported
+
+
+def _run_import(request, meeting, rows, form_name, form):
+    report, imported = _import(request, meeting, rows, form)
+    if imported:
         return _to_meeting_page(meeting, "#invitees")
     return _meeting_page(request, meeting, {form_name: form, "report": report})
 
 
 @organization_view(minimum_role=HOST)
 def invite_members(request, meeting_code):
+    """A page of its own: listing every member would make the meeting's page slow in a large organization."""
     meeting = _managed_meeting(request, meeting_code)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    form = InviteMembersForm(request.POST, organization=request.organization)
-    if not form.is_valid():
-        return _meeting_page(request, meeting, {"members": form})
+    form = InviteMembersForm(request.POST or None, organization=request.organization,
+                             initial={"role": invitation_services.default_role(meeting)})
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "meetings/invite_members.html", {"meeting": meeting, "form": form})
     rows = [invitation_services.ImportRow(line=n, email=user.email, name=user.display_name,
                                           role=form.cleaned_data["role"], language=form.cleaned_data["language"])
             for n, user in enumerate(form.cleaned_data["members"], start=1)]
-    return _run_import(request, meeting, rows, "members", form)
+    report, imported = _import(request, meeting, rows, form)
+    if imported:
+        return _to_meeting_page(meeting, "#invitees")
+    return render(request, "meetings/invite_members.html", {"meeting": meeting, "form": form, "report": report})
 
 
 @organization_view(minimum_role=HOST)

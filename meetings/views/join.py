@@ -44,6 +44,7 @@ def _denied(request, denial: JoinDenied):
     starts_at = timezone.localtime(denial.starts_at, _zone(link)) if denial.starts_at and link else None
     return render(request, "meetings/join/denied.html", {
         "denial": denial, "meeting": link.meeting if link else None, "starts_at": starts_at,
+        "zone_name": _zone(link).key if link else "",
     }, status=denial.status)
 
 
@@ -74,7 +75,7 @@ def join_page(request, token):
     guest_form = GuestJoinForm(request.POST or None) if link.invitation is None else None
     if request.method == "POST" and (guest_form is None or guest_form.is_valid()):
         try:
-            session, secret = joining.join(link, now, guest_name=guest_form.cleaned_data["display_name"]
+            session, secret = joining.join(admission, now, guest_name=guest_form.cleaned_data["display_name"]
                                            if guest_form else "")
         except JoinDenied as denial:
             return _denied(request, denial)

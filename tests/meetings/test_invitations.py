@@ -1,0 +1,203 @@
+"""Hosts invite people one by one, from the organization, by pasted list or CSV; manage their links."""
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from meetings.models import Invitation
+from meetings.services import invitations
+
+from ..factories import InvitationFactory, MeetingFactory, MembershipFactory, UserFactory
+
+
+@pytest.fixture
+def meeting(alice):
+    return MeetingFactory(organization=alice.organization, owner=alice.user, title="Board meeting")
+
+
+@pytest.fixture
+def as_owner(client, alice):
+    client.force_login(alice.user)
+    return client
+
+
+def url(meeting, path=""):
+    return f"/o/{meeting.organization.slug}/meetings/{meeting.code}/{path}"
+
+
+def csv_upload(text):
+    return SimpleUploadedFile("people.csv", text.encode(), content_type="text/csv")
+
+
+def test_inviting_one_person_emails_their_personal_link_and_shows_it_once(as_owner, meeting,
+                                                                         django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_owner.post(url(meeting, "invite/"), {"email": "Zoe@Example.net", "display_name": "Zoe",
+                                                           "role": "moderator", "language": ""})
+
+    zoe = Invitation.objects.get(email="zoe@example.net")
+    assert (zoe.role, zoe.email_status) == ("moderator", "sent")
+    [message] = mail.outbox
+    link = f"/j/{invitations.links.invitation_token(zoe)}"
+    assert link in message.body and message.subject == "Invitation: Board meeting"
+    assert any(a[0] == "invite.ics" for a in message.attachments)
+    page = as_owner.get(response["Location"])
+    assert link.encode() in page.content
+    assert link.encode() not in as_owner.get(url(meeting)).content  # shown once only
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"email": "x@example.net", "role": "interpreter", "language": ""}, b"An interpreter needs a language"),
+    ({"email": "x@example.net", "role": "speaker", "language": ""}, b"is not a role in a call"),
+])
+def test_roles_must_fit_the_meeting(as_owner, meeting, data, message):
+    response = as_owner.post(url(meeting, "invite/"), data)
+
+    assert message in response.content
+    assert not Invitation.objects.filter(email="x@example.net").exists()
+
+
+def test_a_csv_with_a_bad_row_imports_nobody_and_reports_every_row(as_owner, meeting):
+    InvitationFactory(meeting=meeting, email="taken@example.net")
+    text = ("email,name,role,language\n"
+            "ok@example.net,Okay Person,participant,\n"
+            "not-an-address,Broken,participant,\n"
+            "int@example.net,Interpreter,interpreter,xx\n"
+            "taken@example.net,Taken,participant,\n"
+            "OK@example.net,Duplicate,participant,\n")
+
+    response = as_owner.post(url(meeting, "invite/csv/"), {"file": csv_upload(text)})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Nobody was invited" in html
+    assert "accepted" in html and "not a valid email address" in html and "needs a language" in html
+    assert "already invited" in html and "also on line 2" in html
+    assert list(Invitation.objects.filter(meeting=meeting).values_list("email", flat=True)) == ["taken@example.net"]
+
+
+def test_a_good_csv_invites_everyone_with_their_roles(as_owner, meeting, django_capture_on_commit_callbacks):
+    text = "Email,Name,Role,Language\nana@example.net,Ana,interpreter,pt\nbo@example.net,Bo,moderator,\n\n"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        as_owner.post(url(meeting, "invite/csv/"), {"file": csv_upload(text)})
+
+    ana, bo = Invitation.objects.get(email="ana@example.net"), Invitation.objects.get(email="bo@example.net")
+    assert (ana.role, ana.language, ana.display_name) == ("interpreter", "pt", "Ana")
+    assert bo.role == "moderator"
+    assert sorted(m.to[0] for m in mail.outbox) == ["ana@example.net", "bo@example.net"]
+
+
+def test_a_csv_without_a_header_is_refused_clearly(as_owner, meeting):
+    response = as_owner.post(url(meeting, "invite/csv/"), {"file": csv_upload("a@example.net,A\n")})
+
+    assert b"The first row must name the columns" in response.content
+
+
+def test_a_pasted_list_invites_everyone_with_one_role(as_owner, meeting):
+    as_owner.post(url(meeting, "invite/paste/"), {
+        "addresses": "Cleo <cleo@example.net>, dan@example.net\nemma@example.net", "role": "participant"})
+
+    invited = dict(Invitation.objects.filter(meeting=meeting, role="participant").values_list("email", "display_name"))
+    assert invited == {"cleo@example.net": "Cleo", "dan@example.net": "dan", "emma@example.net": "emma"}
+
+
+def test_members_are_invited_with_their_account(as_owner, meeting, bob):
+    as_owner.post(url(meeting, "invite/members/"), {"members": [bob.user.pk], "role": "participant"})
+
+    assert Invitation.objects.get(email="bob@acme.test").user == bob.user
+
+
+def test_hosts_change_roles_until_the_meeting_ends(as_owner, meeting):
+    guest = InvitationFactory(meeting=meeting)
+
+    as_owner.post(url(meeting, f"invitations/{guest.code}/role/"), {"role": "interpreter", "language": "de"})
+    guest.refresh_from_db()
+    assert (guest.role, guest.language) == ("interpreter", "de")
+
+    meeting.occurrences.update(status="ended")
+    response = as_owner.post(url(meeting, f"invitations/{guest.code}/role/"), {"role": "moderator"}, follow=True)
+    assert b"roles can no longer change" in response.content
+    assert Invitation.objects.get(pk=guest.pk).role == "interpreter"
+
+
+def test_withdrawing_a_link_asks_first(as_owner, meeting, client):
+    guest = InvitationFactory(meeting=meeting)
+    assert b"Withdraw the link" in as_owner.get(url(meeting, f"invitations/{guest.code}/revoke/")).content
+    assert Invitation.objects.get(pk=guest.pk).revoked_at is None
+
+    as_owner.post(url(meeting, f"invitations/{guest.code}/revoke/"))
+
+    assert Invitation.objects.get(pk=guest.pk).revoked_at is not None
+
+
+def test_a_new_link_replaces_the_old_one_and_is_emailed(as_owner, meeting, django_capture_on_commit_callbacks):
+    guest = InvitationFactory(meeting=meeting)
+    old = guest.token
+
+    with django_capture_on_commit_callbacks(execute=True):
+        as_owner.post(url(meeting, f"invitations/{guest.code}/reissue/"))
+
+    guest.refresh_from_db()
+    new = invitations.links.invitation_token(guest)
+    assert new != old
+    assert f"/j/{new}" in mail.outbox[-1].body
+    assert as_owner.get(f"/j/{old}").status_code == 401
+    assert as_owner.get(f"/j/{new}").status_code == 200
+    assert Invitation.objects.get(pk=guest.pk).peer_id == guest.peer_id  # same person, same peer
+
+
+def test_a_failed_send_is_retried_then_shown_on_the_invitees_row(as_owner, meeting, settings,
+                                                                django_capture_on_commit_callbacks):
+    settings.EMAIL_BACKEND = "tests.meetings.broken_mail.RefusingBackend"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        as_owner.post(url(meeting, "invite/"), {"email": "nomail@example.net", "role": "participant"})
+
+    invitation = Invitation.objects.get(email="nomail@example.net")
+    assert invitation.email_status == "failed"
+    assert "Gave up after attempt 6" in invitation.email_error and "mail server said no" in invitation.email_error
+    assert b"failed: Gave up after attempt 6" in as_owner.get(url(meeting)).content
+
+
+def test_a_webinar_gets_one_open_viewer_link_at_a_time(as_owner, alice):
+    webinar = MeetingFactory(organization=alice.organization, owner=alice.user, kind="webinar")
+
+    as_owner.post(url(webinar, "open-link/"), {"capacity": 50})
+    first = as_owner.get(url(webinar)).content.decode()
+    as_owner.post(url(webinar, "open-link/"), {"capacity": 10})
+
+    token = first.split('aria-label="Open viewer link"')[0].rsplit("/j/", 1)[1].split('"')[0]
+    assert as_owner.get(f"/j/{token}").status_code == 401  # replaced
+    assert webinar.links.filter(invitation__isnull=True, revoked_at__isnull=True).get().capacity == 10
+
+
+def test_the_meeting_page_of_1000_invitees_is_paginated_and_cheap(as_owner, meeting, django_assert_max_num_queries):
+    Invitation.objects.bulk_create([
+        Invitation(organization=meeting.organization, meeting=meeting, email=f"p{n}@example.net",
+                   display_name=f"Person {n:04d}", role="participant", timezone="UTC") for n in range(1000)])
+
+    as_owner.get(url(meeting))  # a fresh login writes the session once (current organization); not counted
+    with django_assert_max_num_queries(10):
+        page = as_owner.get(url(meeting) + "?page=2")
+
+    assert page.status_code == 200
+    assert page.content.count(b"data-invitee=") == 50
+    assert b"Page 2 of 20" in page.content
+
+
+def test_a_member_admin_in_another_organization_sees_nothing(client, meeting, charlie):
+    client.force_login(charlie.user)
+
+    assert client.get(url(meeting)).status_code == 404
+
+
+def test_co_hosts_manage_the_meeting_but_other_hosts_do_not(client, meeting, acme):
+    co_host = MembershipFactory(organization=acme, role="host", user=UserFactory()).user
+    outsider_host = MembershipFactory(organization=acme, role="host", user=UserFactory()).user
+    meeting.co_hosts.add(co_host)
+
+    client.force_login(co_host)
+    assert client.get(url(meeting)).status_code == 200
+    client.force_login(outsider_host)
+    assert client.get(url(meeting)).status_code == 404
