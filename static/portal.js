@@ -11,8 +11,10 @@
     if (el.textContent.indexOf(local) === -1) {
       var hint = document.createElement("small");
       hint.className = "local-time";
-      hint.textContent = " (your time: " + local + ", " + zone + ")";
-      el.after(hint);
+      hint.textContent = "Your time: " + local + " (" + zone + ")";
+      var line = el.closest("p") || el;
+      line.appendChild(document.createElement("br"));
+      line.appendChild(hint);
     }
   });
 

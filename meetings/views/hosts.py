@@ -329,7 +329,8 @@ def _import(request, meeting, rows, form) -> tuple[list, bool]:
         form.add_error(None, error)
         return [], False
     if imported:
-        messages.success(request, f"{len(report)} people were invited; their invitation emails are on their way.")
+        who = "1 person was" if len(report) == 1 else f"{len(report)} people were"
+        messages.success(request, f"{who} invited; their invitation emails are on their way.")
     return report, imported
 
 
