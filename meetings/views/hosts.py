@@ -214,12 +214,16 @@ def meeting_cancel(request, meeting_code):
         "back": reverse("meeting_detail", args=[request.organization.slug, meeting.code])})
 
 
+def _meeting_part(request, meeting_code, relation: str, code: str):
+    """An occurrence or invitation of a meeting the person manages; anything else is 404."""
+    part = getattr(_managed_meeting(request, meeting_code), relation).filter(code=code).first()
+    if part is None:
+        raise Http404("Not found.")
+    return part
+
+
 def _managed_occurrence(request, meeting_code, occurrence_code) -> Occurrence:
-    meeting = _managed_meeting(request, meeting_code)
-    occurrence = meeting.occurrences.filter(code=occurrence_code).first()
-    if occurrence is None:
-        raise Http404("No such occurrence.")
-    return occurrence
+    return _meeting_part(request, meeting_code, "occurrences", occurrence_code)
 
 
 @organization_view(minimum_role=HOST)
@@ -388,11 +392,7 @@ def invite_csv(request, meeting_code):
 
 
 def _managed_invitation(request, meeting_code, invitation_code) -> Invitation:
-    meeting = _managed_meeting(request, meeting_code)
-    invitation = meeting.invitations.filter(code=invitation_code).first()
-    if invitation is None:
-        raise Http404("No such invitation.")
-    return invitation
+    return _meeting_part(request, meeting_code, "invitations", invitation_code)
 
 
 @organization_view(minimum_role=HOST)
