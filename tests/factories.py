@@ -61,6 +61,7 @@ class MeetingFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Meeting
+        skip_postgeneration_save = True
 
     organization = factory.SubFactory(OrganizationFactory)
     owner = factory.SubFactory(UserFactory)
