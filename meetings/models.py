@@ -252,6 +252,7 @@ class JoinSession(TenantModel):
         LEFT = "left", "Left"
         REPLACED = "replaced", "Joined from elsewhere"
         REMOVED = "removed", "Removed by a moderator"
+        DENIED = "denied", "Not let in from the waiting room"
         ENDED = "ended", "Meeting ended"
 
     invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="sessions")
@@ -261,6 +262,13 @@ class JoinSession(TenantModel):
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
+    # Live state of the built-in room, kept here so every web process sees the same room.
+    connected = models.BooleanField(default=False)
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+    audio_on = models.BooleanField(default=False)
+    video_on = models.BooleanField(default=False)
+    screen_on = models.BooleanField(default=False)
+    hand_raised = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["started_at"]
@@ -293,3 +301,33 @@ class ReminderSent(models.Model):
 
     def __str__(self):
         return f"reminder {self.invitation_id}/{self.occurrence_id}"
+
+
+class Recording(TenantModel):
+    """A recording of a meeting. Only a complete one (status ready) is ever shown; an upload that stops
+    half way is resumed or discarded."""
+
+    class Status(models.TextChoices):
+        UPLOADING = "uploading", "Uploading"
+        READY = "ready", "Ready"
+        DISCARDED = "discarded", "Discarded"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="recordings")
+    occurrence = models.ForeignKey(Occurrence, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="recordings")
+    provider = models.CharField(max_length=30, default="builtin")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADING)
+    file = models.FileField(upload_to="recordings/", blank=True)
+    content_type = models.CharField(max_length=100, default="video/webm")
+    size = models.PositiveBigIntegerField(default=0)
+    duration_seconds = models.FloatField(default=0)
+    recorded_by = models.ForeignKey(Invitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    last_chunk_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"recording of {self.meeting} ({self.status})"

@@ -60,3 +60,19 @@ def send_reminders() -> int:
 @shared_task
 def end_finished_occurrences() -> int:
     return close_finished_occurrences(grace=timedelta(minutes=settings.JOIN_GRACE_MINUTES_AFTER))
+
+
+@shared_task
+def end_abandoned_sessions() -> int:
+    """A built-in room page that dropped and did not come back within the grace has left, at the
+    moment it dropped."""
+    from .services.joining import end_abandoned_sessions as end_abandoned
+
+    return end_abandoned(grace=timedelta(seconds=settings.ROOM_RECONNECT_GRACE_SECONDS))
+
+
+@shared_task
+def discard_stalled_recordings() -> int:
+    from .services.recordings import discard_stalled
+
+    return discard_stalled(older_than=timedelta(hours=1))

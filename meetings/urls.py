@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import calendar, hosts, join
+from .views import calendar, hosts, join, recordings
 
 M = "o/<slug:org_slug>/meetings/<str:meeting_code>/"
 
@@ -30,6 +30,13 @@ urlpatterns = [
     path("j/<str:token>/room/", join.join_room, name="join_room"),
     path("j/<str:token>/room/state", join.join_room_state, name="join_room_state"),
     path("j/<str:token>/leave", join.join_leave, name="join_leave"),
+    path("j/<str:token>/recordings/", recordings.recording_start, name="recording_start"),
+    path("j/<str:token>/recordings/<str:recording_code>/", recordings.recording_status, name="recording_status"),
+    path("j/<str:token>/recordings/<str:recording_code>/chunks/<int:index>", recordings.recording_chunk,
+         name="recording_chunk"),
+    path("j/<str:token>/recordings/<str:recording_code>/finish", recordings.recording_finish,
+         name="recording_finish"),
+    path(M + "recordings/<str:recording_code>/file", recordings.recording_file, name="recording_file"),
     path("account/calendar/", calendar.calendar_settings, name="calendar_settings"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
 ]

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "channels",
     "rest_framework",
     "mozilla_django_oidc",
     "portal",
@@ -100,8 +101,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Several web processes serve one room: room messages travel through Redis.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                                  "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", default="portal")}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# ICE servers for the built-in provider's peer connections, as the browser's RTCIceServer list
+# (JSON). None are needed on loopback and most LANs. With TURN_SHARED_SECRET set, TURN_URLS get
+# short-lived REST-style credentials per session (username "<expiry>:<peer>", HMAC-SHA1 password).
+ICE_SERVERS = env.json("ICE_SERVERS", default=[])
+TURN_URLS = env.list("TURN_URLS", default=[])
+TURN_SHARED_SECRET = env("TURN_SHARED_SECRET", default="")
+TURN_CREDENTIAL_SECONDS = env.int("TURN_CREDENTIAL_SECONDS", default=6 * 3600)
+# A room peer that lost its connection this long ago has left (its leave time is when it dropped).
+ROOM_RECONNECT_GRACE_SECONDS = env.int("ROOM_RECONNECT_GRACE_SECONDS", default=90)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -150,6 +165,10 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_URL = "media/"  # never served directly: recordings go through views that check access
+MAX_RECORDING_CHUNK_BYTES = env.int("MAX_RECORDING_CHUNK_BYTES", default=16 * 1024 * 1024)
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
@@ -188,6 +207,8 @@ REMINDER_MINUTES_BEFORE = env.int("REMINDER_MINUTES_BEFORE", default=60)
 CELERY_BEAT_SCHEDULE = {
     "send-reminders": {"task": "meetings.tasks.send_reminders", "schedule": 300.0},
     "end-finished-occurrences": {"task": "meetings.tasks.end_finished_occurrences", "schedule": 300.0},
+    "end-abandoned-room-sessions": {"task": "meetings.tasks.end_abandoned_sessions", "schedule": 60.0},
+    "discard-stalled-recordings": {"task": "meetings.tasks.discard_stalled_recordings", "schedule": 900.0},
 }
 
 REST_FRAMEWORK = {

@@ -8,6 +8,8 @@ reason it is safe. A URL parameter this walk cannot fill fails the test until a 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from meetings.models import Recording
+
 from .factories import InvitationFactory, MeetingFactory, MembershipFactory
 
 NOT_ORGANIZATION_SCOPED = {
@@ -28,6 +30,10 @@ NOT_ORGANIZATION_SCOPED = {
     "join_leave": "guarded by the link's token and the join session's secret cookie",
     "calendar_feed": "guarded by the feed's secret token",
     "calendar_settings": "the signed-in person's own calendar address",
+    "recording_start": "guarded by the link's token and the join session's secret cookie",
+    "recording_status": "guarded by the link's token and the join session's secret cookie",
+    "recording_chunk": "guarded by the link's token and the join session's secret cookie",
+    "recording_finish": "guarded by the link's token and the join session's secret cookie",
 }
 # Django admin scopes by organization itself: see tests/test_admin.py.
 SEPARATELY_TESTED_PREFIXES = ("admin/",)
@@ -60,7 +66,9 @@ def foreign(charlie):
     meeting = MeetingFactory(organization=charlie.organization, owner=charlie.user)
     invitation = InvitationFactory(meeting=meeting)
     return {"member_code": other.code, "meeting_code": meeting.code, "room_code": meeting.room.code,
-            "occurrence_code": meeting.occurrences.first().code, "invitation_code": invitation.code}
+            "occurrence_code": meeting.occurrences.first().code, "invitation_code": invitation.code,
+            "recording_code": Recording.objects.create(organization=charlie.organization, meeting=meeting,
+                                                       status="ready").code}
 
 
 def test_every_route_is_organization_scoped_or_listed():

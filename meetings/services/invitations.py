@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from .. import links
+from .. import links, realtime
 from ..models import INTERPRETATION_LANGUAGES, ROLES_BY_KIND, Invitation, JoinLink, JoinSession, Meeting, Role
 
 LANGUAGE_CODES = {code for code, _ in INTERPRETATION_LANGUAGES}
@@ -161,7 +161,8 @@ def invitation_change_role(*, invitation: Invitation, role: str, language: str =
 
 def _end_sessions(invitation: Invitation, reason: str) -> None:
     JoinSession.objects.filter(invitation=invitation, ended_at__isnull=True).update(
-        ended_at=timezone.now(), end_reason=reason)
+        ended_at=timezone.now(), end_reason=reason, connected=False)
+    realtime.send_after_commit(realtime.invitation_group(invitation.pk), {"type": "ended", "reason": reason})
 
 
 def invitation_revoke(*, invitation: Invitation) -> None:

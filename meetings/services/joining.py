@@ -12,7 +12,7 @@ from django.db import IntegrityError
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from .. import links
+from .. import links, realtime
 from ..models import WATCHER_ROLES, Invitation, JoinLink, JoinSession, Kind, Meeting, Occurrence
 
 
@@ -125,15 +125,16 @@ def join(admission: Admission, now: datetime, *, guest_name: str = "") -> tuple[
         mine_watching=Count("pk", filter=mine & watcher), mine_broadcasting=Count("pk", filter=mine & ~watcher),
         open_link=Count("pk", filter=Q(invitation__source=Invitation.Source.OPEN_LINK)))
     _check_capacity(admission, role, counts)
+    taking_over = bool(counts["mine_watching"] or counts["mine_broadcasting"])
 
     if invitation is None:
         invitation = Invitation.objects.create(
             organization_id=link.organization_id, meeting=link.meeting, display_name=guest_name or "Guest",
             role="viewer", source=Invitation.Source.OPEN_LINK, timezone=link.meeting.timezone, first_joined_at=now)
-    elif counts["mine_watching"] or counts["mine_broadcasting"]:
+    elif taking_over:
         # The same link joined again: this join takes over and the earlier page is told why.
         JoinSession.objects.filter(invitation=invitation, ended_at__isnull=True).update(
-            ended_at=now, end_reason=JoinSession.EndReason.REPLACED)
+            ended_at=now, end_reason=JoinSession.EndReason.REPLACED, connected=False)
     if occurrence.status == Occurrence.Status.SCHEDULED:
         Occurrence.objects.filter(pk=occurrence.pk, status=Occurrence.Status.SCHEDULED).update(
             status=Occurrence.Status.LIVE)
@@ -153,7 +154,31 @@ def join(admission: Admission, now: datetime, *, guest_name: str = "") -> tuple[
         session = JoinSession.objects.create(
             organization_id=link.organization_id, invitation=invitation, occurrence=occurrence,
             key_hash=links.token_hash(secret), admitted=admitted, started_at=now)
+    if taking_over:
+        realtime.send(realtime.invitation_group(invitation.pk), {"type": "replaced", "keep": session.pk})
     return session, secret
+
+
+def session_belongs_to(session: JoinSession, link: JoinLink) -> bool:
+    """A session opened through this link (an open viewer link's guests have their own invitations)."""
+    if link.invitation_id:
+        return session.invitation_id == link.invitation_id
+    return session.invitation.meeting_id == link.meeting_id and session.invitation.source == Invitation.Source.OPEN_LINK
+
+
+def end_session(session: JoinSession, reason: str) -> None:
+    """End a stay now and tell its pages why."""
+    ended = JoinSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
+        ended_at=timezone.now(), end_reason=reason, connected=False)
+    if ended:
+        realtime.send_after_commit(realtime.session_group(session.pk), {"type": "ended", "reason": reason})
+        realtime.refresh_room(session.occurrence_id)
+
+
+def remove_from_room(session: JoinSession) -> None:
+    """A moderator removes someone: their link answers 401 until a moderator lets them back."""
+    Invitation.objects.filter(pk=session.invitation_id).update(removed_at=timezone.now())
+    end_session(session, JoinSession.EndReason.REMOVED)
 
 
 def session_for_secret(secret: str) -> JoinSession | None:
@@ -164,8 +189,7 @@ def session_for_secret(secret: str) -> JoinSession | None:
 
 
 def leave(session: JoinSession) -> None:
-    JoinSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
-        ended_at=timezone.now(), end_reason=JoinSession.EndReason.LEFT)
+    end_session(session, JoinSession.EndReason.LEFT)
 
 
 def mark_opened(link: JoinLink) -> None:
@@ -173,3 +197,13 @@ def mark_opened(link: JoinLink) -> None:
     if link.invitation_id:
         Invitation.objects.filter(pk=link.invitation_id, first_opened_at__isnull=True).update(
             first_opened_at=timezone.now())
+
+
+def end_abandoned_sessions(*, grace) -> int:
+    abandoned = JoinSession.objects.filter(ended_at__isnull=True, connected=False,
+                                           disconnected_at__lt=timezone.now() - grace)
+    count = 0
+    for session in abandoned:
+        count += JoinSession.objects.filter(pk=session.pk, ended_at__isnull=True, connected=False).update(
+            ended_at=session.disconnected_at, end_reason=JoinSession.EndReason.LEFT)
+    return count

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Membership
 
+from .. import realtime
 from ..models import Meeting, Occurrence, Room
 from ..providers import get_provider
 from ..recurrence import occurrence_starts
@@ -144,8 +145,10 @@ def occurrence_update(*, occurrence: Occurrence, start, end, title: str = "") ->
 def _end_live_sessions(occurrences) -> None:
     from ..models import JoinSession
 
-    JoinSession.objects.filter(occurrence__in=occurrences, ended_at__isnull=True).update(
-        ended_at=timezone.now(), end_reason=JoinSession.EndReason.ENDED)
+    live = JoinSession.objects.filter(occurrence__in=occurrences, ended_at__isnull=True)
+    for occurrence_id in set(live.values_list("occurrence_id", flat=True)):
+        realtime.send_after_commit(realtime.room_group(occurrence_id), {"type": "ended", "reason": "ended"})
+    live.update(ended_at=timezone.now(), end_reason=JoinSession.EndReason.ENDED, connected=False)
 
 
 def occurrence_cancel(*, occurrence: Occurrence) -> None:

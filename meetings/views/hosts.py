@@ -294,6 +294,7 @@ def _meeting_page(request, meeting: Meeting, forms: dict | None = None):
         "csv_form": forms.get("csv") or CsvForm(),
         "report": forms.get("report"),
         "open_link": open_link, "open_link_form": OpenLinkForm(),
+        "recordings": meeting.recordings.filter(status="ready"),
         "role_choices": Role.choices,
         "host_join_url": reverse("join", args=[links.invitation_token(own)]) if own else None,
         "new_link": request.session.pop("new_link", None),

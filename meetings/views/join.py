@@ -100,15 +100,14 @@ def join_opened(request, token):
     return HttpResponse(status=204)
 
 
-def _current_session(request, token):
+def current_session(request, token):
     """(link, session) for this browser, or a response that says why there is none."""
     try:
         link = joining.find_link(token)
     except JoinDenied as denial:
         return None, _denied(request, denial)
     session = joining.session_for_secret(request.COOKIES.get(_cookie_name(link), ""))
-    if session is None or session.invitation.meeting_id != link.meeting_id or (
-            link.invitation_id and session.invitation_id != link.invitation_id):
+    if session is None or not joining.session_belongs_to(session, link):
         return None, redirect("join", token)
     return (link, session), None
 
@@ -121,7 +120,7 @@ def _ended(request, session, token):
 
 
 def join_room(request, token):
-    found, problem = _current_session(request, token)
+    found, problem = current_session(request, token)
     if problem:
         return problem
     link, session = found
@@ -144,7 +143,7 @@ def _people(session) -> list[dict]:
 
 
 def join_room_state(request, token):
-    found, problem = _current_session(request, token)
+    found, problem = current_session(request, token)
     if problem:
         return JsonResponse({"state": "gone"}, status=404)
     _, session = found
@@ -156,7 +155,7 @@ def join_room_state(request, token):
 
 @require_POST
 def join_leave(request, token):
-    found, problem = _current_session(request, token)
+    found, problem = current_session(request, token)
     if problem:
         return problem
     link, session = found

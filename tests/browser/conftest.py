@@ -14,6 +14,9 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
     "--disable-component-update",
     "--disable-sync",
+    # Peer connections between two local browsers: offer loopback candidates, unobscured by mDNS.
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 

@@ -1,0 +1,84 @@
+"""Recordings made in the browser: uploaded in numbered chunks, shown only once whole.
+
+Chunks land in a folder of their own; a repeated chunk replaces the earlier copy, so an interrupted
+upload resumes by sending what the server lacks. Finishing checks every chunk is there and joins
+them into one file; an upload that stalls is discarded by a beat task.
+"""
+
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.utils import timezone
+
+from ..models import JoinSession, Recording
+
+
+def _parts_dir(recording: Recording) -> Path:
+    return Path(settings.MEDIA_ROOT) / "recordings" / "parts" / recording.code
+
+
+def recording_start(*, session: JoinSession) -> Recording:
+    meeting = session.occurrence.meeting
+    if not meeting.recording_allowed:
+        raise PermissionDenied("Recording is not allowed in this meeting.")
+    if not session.invitation.is_moderating or session.ended_at:
+        raise PermissionDenied("Only a moderator in the room can record.")
+    return Recording.objects.create(organization_id=meeting.organization_id, meeting=meeting,
+                                    occurrence=session.occurrence, recorded_by=session.invitation)
+
+
+def store_chunk(*, recording: Recording, index: int, data: bytes) -> None:
+    if recording.status != Recording.Status.UPLOADING:
+        raise ValidationError("This recording is no longer being uploaded.")
+    if index < 0 or not data:
+        raise ValidationError("An empty chunk or a negative index.")
+    folder = _parts_dir(recording)
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f"{index:06d}.tmp"
+    temporary.write_bytes(data)
+    temporary.replace(folder / f"{index:06d}.part")  # a chunk is either whole or absent
+    Recording.objects.filter(pk=recording.pk).update(last_chunk_at=timezone.now())
+
+
+def received_chunks(recording: Recording) -> list[int]:
+    folder = _parts_dir(recording)
+    return sorted(int(p.stem) for p in folder.glob("*.part")) if folder.exists() else []
+
+
+def recording_finish(*, recording: Recording, chunk_count: int, duration_seconds: float) -> Recording:
+    if recording.status != Recording.Status.UPLOADING:
+        raise ValidationError("This recording is no longer being uploaded.")
+    missing = sorted(set(range(chunk_count)) - set(received_chunks(recording)))
+    if chunk_count < 1 or missing:
+        raise ValidationError(f"Chunks still missing: {missing[:20]}")
+    folder = _parts_dir(recording)
+    joined = folder / "joined.webm"
+    with joined.open("wb") as out:
+        for index in range(chunk_count):
+            with (folder / f"{index:06d}.part").open("rb") as part:
+                shutil.copyfileobj(part, out)
+    with joined.open("rb") as handle:
+        recording.file.save(f"{recording.code}.webm", File(handle), save=False)
+    recording.size = joined.stat().st_size
+    recording.duration_seconds = max(0.0, float(duration_seconds))
+    recording.status = Recording.Status.READY
+    recording.finished_at = timezone.now()
+    recording.save()
+    shutil.rmtree(folder, ignore_errors=True)
+    return recording
+
+
+def discard_stalled(*, older_than) -> int:
+    cutoff = timezone.now() - older_than
+    stalled = Recording.objects.filter(status=Recording.Status.UPLOADING, started_at__lt=cutoff).exclude(
+        last_chunk_at__gte=cutoff)
+    count = 0
+    for recording in stalled:
+        shutil.rmtree(_parts_dir(recording), ignore_errors=True)
+        recording.status = Recording.Status.DISCARDED
+        recording.save(update_fields=["status"])
+        count += 1
+    return count

@@ -1,0 +1,57 @@
+"""Run the portal as real ASGI server processes (uvicorn) on the test database, for room tests."""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PortalServer:
+    def __init__(self, var_dir: Path, *, redis_url: str | None, channels_prefix: str):
+        db = connection.settings_dict
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ,
+               "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+               "PORTAL_VAR_DIR": str(var_dir), "SECRET_KEY": settings.SECRET_KEY,
+               "CREDENTIALS_KEYS": ",".join(settings.CREDENTIALS_KEYS), "CHANNELS_PREFIX": channels_prefix,
+               "SITE_URL": self.url, "LOG_LEVEL": "WARNING"}
+        env.pop("REDIS_URL", None)
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "portal.asgi:application", "--host", "127.0.0.1",
+             "--port", str(self.port), "--lifespan", "off", "--log-level", "info", "--no-access-log"],
+            cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+        self.log: list[str] = []
+        for line in self.process.stderr:  # blocks until uvicorn reports it is serving
+            self.log.append(line)
+            if "Uvicorn running on" in line:
+                break
+        else:
+            raise RuntimeError("the portal server did not start:\n" + "".join(self.log))
+        # Keep reading, so a process that logs much never blocks on a full pipe.
+        threading.Thread(target=lambda: self.log.extend(self.process.stderr), daemon=True).start()
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+def start_servers(var_dir: Path, count: int, redis_url: str | None) -> list[PortalServer]:
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    return [PortalServer(var_dir, redis_url=redis_url, channels_prefix=prefix) for _ in range(count)]
