@@ -1,0 +1,204 @@
+"""The built-in room's socket decides who may do what; forged messages do nothing."""
+
+import asyncio
+import threading
+from datetime import timedelta
+
+import pytest
+from channels.layers import channel_layers
+from channels.testing import WebsocketCommunicator
+from django.utils import timezone
+
+from meetings.models import Invitation, JoinSession
+from meetings.services import joining
+from meetings.services.joining import end_abandoned_sessions
+from portal.asgi import application
+
+from ..factories import InvitationFactory, MeetingFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+OFFER = {"description": {"type": "offer", "sdp": "v=0\r\na=sendrecv\r\n"}}
+
+
+@pytest.fixture(autouse=True)
+def in_memory_layer(settings):
+    """The consumer's rules on a fresh in-memory layer; the Redis layer between two server processes is
+    covered by tests/browser/test_builtin_room_browser.py."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def loop(in_memory_layer):
+    """One event loop, in a thread of its own, for every socket of a test: all their consumers keep
+    running whichever one the test waits on (and the browser tests' loop in this thread is left alone)."""
+    Peer.loop = asyncio.new_event_loop()
+    Peer.open = []
+    thread = threading.Thread(target=Peer.loop.run_forever, daemon=True)
+    thread.start()
+    yield Peer.loop
+    for peer in list(Peer.open):
+        peer.close()
+    Peer.loop.call_soon_threadsafe(Peer.loop.stop)
+    thread.join(timeout=10)
+    Peer.loop.close()
+
+
+class Peer:
+    """One page's socket, driven synchronously on the test's event loop."""
+
+    loop: asyncio.AbstractEventLoop
+    open: list
+
+    def __init__(self, invitation, *, cookie=True):
+        self.invitation = invitation
+        link = joining.find_link(invitation.token)
+        self.session, secret = joining.join(joining.check(link, timezone.now()), timezone.now())
+        headers = [(b"origin", b"http://127.0.0.1:8000")]
+        if cookie:
+            headers.append((b"cookie", f"join_{link.code}={secret}".encode()))
+        self.socket = WebsocketCommunicator(application, f"/j/{invitation.token}/ws", headers=headers)
+        self.connected, self.close_code = self.run(self.socket.connect())
+        if self.connected:
+            Peer.open.append(self)
+
+    def send(self, **message):
+        self.run(self.socket.send_json_to(message))
+
+    def receive(self, kind, until=lambda message: True):
+        """The next message of this kind that satisfies `until`; other messages are skipped."""
+        while True:
+            message = self.run(self.socket.receive_json_from(timeout=5))
+            if message["type"] == kind and until(message):
+                return message
+
+    def receives_nothing_of(self, kind) -> bool:
+        while not self.run(self.socket.receive_nothing(timeout=0.5)):
+            if self.run(self.socket.receive_json_from())["type"] == kind:
+                return False
+        return True
+
+    @classmethod
+    def run(cls, awaitable):
+        return asyncio.run_coroutine_threadsafe(awaitable, cls.loop).result(timeout=30)
+
+    def close(self):
+        if self in Peer.open:
+            Peer.open.remove(self)
+            self.run(self.socket.disconnect())
+
+
+@pytest.fixture
+def call(db):
+    return MeetingFactory(title="Socket call")
+
+
+def test_a_socket_without_the_join_sessions_cookie_is_refused(call):
+    intruder = Peer(InvitationFactory(meeting=call), cookie=False)
+
+    assert not intruder.connected and intruder.close_code == 4401
+
+
+def test_a_welcome_says_who_i_am_and_what_the_room_allows(call):
+    peer = Peer(InvitationFactory(meeting=call, display_name="Ann", role="moderator"))
+
+    welcome = peer.receive("welcome")
+
+    assert welcome["me"]["name"] == "Ann" and welcome["me"]["moderator"] is True
+    assert welcome["admitted"] is True and welcome["room"]["chat"] is True
+    assert JoinSession.objects.get(pk=peer.session.pk).connected
+
+
+def test_a_participant_cannot_moderate(call):
+    ann = Peer(InvitationFactory(meeting=call, display_name="Ann"))
+    ben = Peer(InvitationFactory(meeting=call, display_name="Ben"))
+    ann.receive("welcome")
+
+    ann.send(type="moderate", action="remove", peer=ben.session.code)
+    ann.send(type="moderate", action="end")
+
+    assert ann.receive("error")["message"] == "Only moderators can do that."
+    assert JoinSession.objects.get(pk=ben.session.pk).ended_at is None
+    assert Invitation.objects.get(pk=ben.invitation.pk).removed_at is None
+    assert call.occurrences.get().status == "live"
+
+
+def test_signals_reach_only_their_target_and_viewers_never_send_media(db):
+    webinar = MeetingFactory(kind="webinar")
+    speaker = Peer(InvitationFactory(meeting=webinar, role="speaker"))
+    viewer = Peer(InvitationFactory(meeting=webinar, role="viewer"))
+
+    speaker.send(type="signal", to=viewer.session.code, data=OFFER)
+    assert viewer.receive("signal")["from"] == speaker.session.code
+
+    viewer.send(type="signal", to=speaker.session.code, data=OFFER)
+    viewer.send(type="signal", to=speaker.session.code,
+                data={"description": {"type": "answer", "sdp": "v=0\r\na=sendonly\r\n"}})
+    assert speaker.receives_nothing_of("signal")
+
+    viewer.send(type="signal", to=speaker.session.code,
+                data={"description": {"type": "answer", "sdp": "v=0\r\na=recvonly\r\n"}})
+    assert speaker.receive("signal")["data"]["description"]["type"] == "answer"
+
+
+def test_chat_carries_the_server_known_name_and_stops_when_disabled(call):
+    ann = Peer(InvitationFactory(meeting=call, display_name="Ann"))
+    ben = Peer(InvitationFactory(meeting=call, display_name="Ben"))
+
+    ann.send(type="chat", text="hello", name="Someone Else")
+    message = ben.receive("chat")
+    assert (message["name"], message["text"]) == ("Ann", "hello")
+
+    call.chat_enabled = False
+    call.save()
+    carl = Peer(InvitationFactory(meeting=call, display_name="Carl"))
+    carl.send(type="chat", text="can anyone hear me")
+    assert ben.receives_nothing_of("chat")
+
+
+def test_someone_waiting_can_do_nothing_until_admitted(call):
+    call.waiting_room = True
+    call.save()
+    host = Peer(InvitationFactory(meeting=call, role="host"))
+    guest = Peer(InvitationFactory(meeting=call, display_name="Gus"))
+    assert guest.receive("welcome")["admitted"] is False
+
+    guest.send(type="chat", text="let me in")
+    guest.send(type="signal", to=host.session.code, data=OFFER)
+    assert host.receive("presence", until=lambda snapshot: snapshot["waiting"])["waiting"][0]["name"] == "Gus"
+    assert host.receives_nothing_of("chat")
+
+    host.send(type="moderate", action="admit", peer=guest.session.code)
+    guest.receive("admitted")
+    assert JoinSession.objects.get(pk=guest.session.pk).admitted
+
+
+def test_a_moderator_removes_someone_who_then_cannot_come_back_until_let_in(call):
+    host = Peer(InvitationFactory(meeting=call, role="moderator"))
+    guest = Peer(InvitationFactory(meeting=call))
+
+    host.send(type="moderate", action="remove", peer=guest.session.code)
+
+    assert guest.receive("ended")["reason"] == "removed"
+    with pytest.raises(joining.JoinDenied) as refused:
+        joining.check(joining.find_link(guest.invitation.token), timezone.now())
+    assert refused.value.status == 401
+    host.receive("presence", until=lambda snapshot: snapshot["removed"] != [])
+    host.send(type="moderate", action="readmit", peer=guest.invitation.code)
+    host.receive("presence", until=lambda snapshot: snapshot["removed"] == [])
+    assert Invitation.objects.get(pk=guest.invitation.pk).removed_at is None
+
+
+def test_a_dropped_page_leaves_at_the_moment_it_dropped_once_the_grace_is_over(call):
+    peer = Peer(InvitationFactory(meeting=call))
+    peer.receive("welcome")
+    peer.close()
+    dropped = JoinSession.objects.get(pk=peer.session.pk)
+    assert not dropped.connected and dropped.ended_at is None  # it may still come back
+
+    assert end_abandoned_sessions(grace=timedelta(seconds=0)) == 1
+
+    left = JoinSession.objects.get(pk=peer.session.pk)
+    assert (left.ended_at, left.end_reason) == (dropped.disconnected_at, "left")
