@@ -130,7 +130,12 @@
     if (me && me.moderator) renderModeration(message.waiting || [], message.removed || []);
   }
 
+  var renderedPeople = "";
   function renderPeople(list) {
+    // Rebuild only on a change, so a moderator's click never lands on a button just replaced.
+    var key = JSON.stringify(list);
+    if (key === renderedPeople) return;
+    renderedPeople = key;
     peopleList.innerHTML = "";
     list.forEach(function (info) {
       var li = document.createElement("li");
@@ -164,7 +169,11 @@
     return button;
   }
 
+  var renderedModeration = "";
   function renderModeration(waiting, removed) {
+    var key = JSON.stringify([waiting, removed]);
+    if (key === renderedModeration) return;
+    renderedModeration = key;
     var waitingList = document.getElementById("waiting-list");
     waitingList.innerHTML = waiting.length ? "<h3>Waiting</h3>" : "";
     waiting.forEach(function (w) {

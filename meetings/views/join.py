@@ -131,7 +131,7 @@ def join_room(request, token):
                                                  invitation=invitation, session=session)
     return render(request, "meetings/join/room.html", {
         "meeting": meeting, "occurrence": session.occurrence, "invitation": invitation, "session": session,
-        "ticket": ticket, "token": token, "people": _people(session),
+        "ticket": ticket, "token": token,
     })
 
 
