@@ -55,6 +55,9 @@ class RoomConsumer(JsonWebsocketConsumer):
         if session is None or not joining.session_belongs_to(session, link):
             self.close(code=4401)
             return
+        # Listen first, then look again: an end, takeover or admission in between is not missed.
+        self._join(realtime.session_group(session.pk), realtime.invitation_group(session.invitation_id))
+        session.refresh_from_db(fields=["ended_at", "end_reason", "admitted"])
         self.accept()
         if session.ended_at:
             self._send_ended(session.end_reason)
@@ -66,7 +69,6 @@ class RoomConsumer(JsonWebsocketConsumer):
         self.chat_enabled, self.raise_hand = meeting.chat_enabled, meeting.raise_hand
         self.moderator = session.invitation.is_moderating
         self.publisher = can_publish(session.invitation, meeting.kind)
-        self._join(realtime.session_group(self.session_id), realtime.invitation_group(self.invitation_id))
         if session.admitted:
             self._join(realtime.room_group(self.occurrence_id))
         JoinSession.objects.filter(pk=self.session_id).update(connected=True, disconnected_at=None)
@@ -83,12 +85,12 @@ class RoomConsumer(JsonWebsocketConsumer):
         self._send_snapshot()
 
     def disconnect(self, code):
+        for group in getattr(self, "joined_groups", []):
+            async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
         if self.session_id is None:
             return
         JoinSession.objects.filter(pk=self.session_id, ended_at__isnull=True).update(
             connected=False, disconnected_at=timezone.now())
-        for group in getattr(self, "joined_groups", []):
-            async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
         realtime.send(realtime.room_group(self.occurrence_id), {"type": "refresh"})
 
     def _join(self, *groups):

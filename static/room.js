@@ -35,11 +35,7 @@
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + room.dataset.wsPath);
-    socket.onopen = function () {
-      reconnectDelay = 500;
-      connectionBadge.textContent = "connected";
-      connectionBadge.className = "badge live";
-    };
+    socket.onopen = function () { reconnectDelay = 500; };
     socket.onmessage = function (event) { handle(JSON.parse(event.data)); };
     socket.onclose = function () {
       if (ended) return;
@@ -65,6 +61,8 @@
 
   // --- arrival -------------------------------------------------------------------------------------
   function onWelcome(message) {
+    connectionBadge.textContent = "connected";
+    connectionBadge.className = "badge live";
     me = message.me;
     settings = message.room;
     iceServers = message.ice_servers || [];

@@ -41,9 +41,17 @@ def loop(in_memory_layer):
     yield Peer.loop
     for peer in list(Peer.open):
         peer.close()
+    Peer.run(_cancel_leftover_tasks())
     Peer.loop.call_soon_threadsafe(Peer.loop.stop)
     thread.join(timeout=10)
     Peer.loop.close()
+
+
+async def _cancel_leftover_tasks():
+    leftovers = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in leftovers:
+        task.cancel()
+    await asyncio.gather(*leftovers, return_exceptions=True)
 
 
 class Peer:
