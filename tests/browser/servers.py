@@ -33,11 +33,15 @@ class PortalServer:
         env.pop("REDIS_URL", None)
         if redis_url:
             env["REDIS_URL"] = redis_url
+        self.env = env
+        self.log: list[str] = []
+        self.start()
+
+    def start(self):
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "portal.asgi:application", "--host", "127.0.0.1",
              "--port", str(self.port), "--lifespan", "off", "--log-level", "info", "--no-access-log"],
-            cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
-        self.log: list[str] = []
+            cwd=ROOT, env=self.env, stderr=subprocess.PIPE, text=True)
         for line in self.process.stderr:  # blocks until uvicorn reports it is serving
             self.log.append(line)
             if "Uvicorn running on" in line:

@@ -168,3 +168,25 @@ def screenshot_page(page, name):
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_a_dropped_connection_recovers_without_a_new_join(browser, servers, meeting):
+    one, two = servers
+    meeting.waiting_room = False
+    meeting.save()
+    hana = InvitationFactory(meeting=meeting, display_name="Hana", role="host")
+    pete = InvitationFactory(meeting=meeting, display_name="Pete")
+    host = open_link(browser, one, hana)
+    guest = open_link(browser, two, pete)
+    wait_for_video_from(guest, "Hana")
+
+    two.stop()  # as in a deploy: the web process goes away, then a new one serves the same address
+    guest.wait_for_selector("#connection:has-text('reconnecting')")
+    two.start()
+    guest.wait_for_selector("#connection:has-text('connected')")  # the page came back by itself
+
+    wait_for_video_from(guest, "Hana")
+    wait_for_video_from(host, "Pete")
+    session = JoinSession.objects.get(invitation=pete)  # still the one session: no new join
+    assert session.ended_at is None and session.connected and session.disconnected_at is None
+    assert JoinSession.objects.filter(invitation=pete).count() == 1
