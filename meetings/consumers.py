@@ -10,12 +10,14 @@ import json
 
 from asgiref.sync import async_to_sync
 from channels.generic.websocket import JsonWebsocketConsumer
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from . import realtime
 from .ice import ice_servers_for
-from .models import WATCHER_ROLES, Invitation, JoinSession, Kind
+from .models import ROLES_BY_KIND, WATCHER_ROLES, Invitation, JoinSession, Kind, Role
 from .services import joining, scheduling
+from .services.invitations import invitation_change_role
 from .services.joining import JoinDenied
 
 MAX_SIGNAL_BYTES = 64 * 1024
@@ -36,6 +38,7 @@ def can_publish(invitation: Invitation, kind: str) -> bool:
 def _peer(session: JoinSession, kind: str) -> dict:
     invitation = session.invitation
     return {"peer": session.code, "name": invitation.display_name, "role": invitation.get_role_display(),
+            "role_key": invitation.role,
             "moderator": invitation.is_moderating, "can_publish": can_publish(invitation, kind),
             "audio": session.audio_on, "video": session.video_on, "screen": session.screen_on,
             "hand": session.hand_raised, "connected": session.connected}
@@ -78,7 +81,9 @@ class RoomConsumer(JsonWebsocketConsumer):
                    "role": session.invitation.get_role_display(), "moderator": self.moderator,
                    "can_publish": self.publisher},
             "room": {"chat": meeting.chat_enabled, "raise_hand": meeting.raise_hand,
-                     "recording": meeting.recording_allowed and self.moderator, "kind": meeting.kind},
+                     "recording": meeting.recording_allowed and self.moderator, "kind": meeting.kind,
+                     "roles": [[value, str(label)] for value, label in Role.choices
+                               if value in ROLES_BY_KIND[meeting.kind]]},
             "ice_servers": ice_servers_for(session.code),
         })
         realtime.send(realtime.room_group(self.occurrence_id), {"type": "refresh"})
@@ -205,10 +210,10 @@ class RoomConsumer(JsonWebsocketConsumer):
                 code=peer, occurrence_id=self.occurrence_id, ended_at__isnull=True).first()
             if target is None or target.pk == session.pk:
                 return
-            self._moderate_one(action, target)
+            self._moderate_one(action, target, content)
         realtime.send(realtime.room_group(self.occurrence_id), {"type": "refresh"})
 
-    def _moderate_one(self, action: str, target: JoinSession):
+    def _moderate_one(self, action: str, target: JoinSession, content: dict):
         group = realtime.session_group(target.pk)
         if action == "admit":
             JoinSession.objects.filter(pk=target.pk).update(admitted=True)
@@ -217,6 +222,14 @@ class RoomConsumer(JsonWebsocketConsumer):
             joining.end_session(target, JoinSession.EndReason.DENIED)
         elif action == "remove":
             joining.remove_from_room(target)
+        elif action == "set_role":
+            try:
+                invitation_change_role(invitation=target.invitation, role=str(content.get("role", "")),
+                                       language=str(content.get("language", "")))
+            except ValidationError as error:
+                self.send_json({"type": "error", "message": " ".join(error.messages)})
+                return
+            realtime.send(group, {"type": "force", "what": "reload"})  # the page picks up its new rights
         elif action in ("mute", "camera_off", "lower_hand"):
             field = {"mute": "audio_on", "camera_off": "video_on", "lower_hand": "hand_raised"}[action]
             JoinSession.objects.filter(pk=target.pk).update(**{field: False})

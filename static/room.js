@@ -148,6 +148,7 @@
         actions.className = "mod-actions";
         [["mute", "Mute"], ["camera_off", "Camera off"], ["lower_hand", "Lower hand"], ["remove", "Remove"]]
           .forEach(function (pair) { actions.appendChild(moderateButton(pair[0], pair[1], info.peer)); });
+        actions.appendChild(roleChooser(info));
         li.appendChild(actions);
       }
       peopleList.appendChild(li);
@@ -168,6 +169,19 @@
   }
 
   var renderedModeration = "";
+  function roleChooser(info) {
+    var select = document.createElement("select");
+    select.setAttribute("aria-label", "Role of " + info.name);
+    (settings.roles || []).forEach(function (pair) {
+      if (pair[0] !== "host") select.add(new Option(pair[1], pair[0], false, pair[0] === info.role_key));
+    });
+    select.addEventListener("change", function () {
+      var language = select.value === "interpreter" ? prompt("Language code (en, de, fr, …)", "en") : "";
+      send({type: "moderate", action: "set_role", peer: info.peer, role: select.value, language: language || ""});
+    });
+    return select;
+  }
+
   function renderModeration(waiting, removed) {
     var key = JSON.stringify([waiting, removed]);
     if (key === renderedModeration) return;
@@ -383,6 +397,7 @@
   }
 
   function onForce(what) {
+    if (what === "reload") return location.reload();  // a moderator changed my role: rejoin with it
     if (what === "mute") toggle("audio", false);
     if (what === "camera_off") toggle("video", false);
     if (what === "lower_hand") setHand(false);

@@ -210,3 +210,26 @@ def test_a_dropped_page_leaves_at_the_moment_it_dropped_once_the_grace_is_over(c
 
     left = JoinSession.objects.get(pk=peer.session.pk)
     assert (left.ended_at, left.end_reason) == (dropped.disconnected_at, "left")
+
+
+def test_a_moderator_changes_a_role_in_the_room_within_the_meetings_rules(db):
+    webinar = MeetingFactory(kind="webinar")
+    moderator = Peer(InvitationFactory(meeting=webinar, role="moderator"))
+    viewer = Peer(InvitationFactory(meeting=webinar, role="viewer"))
+
+    moderator.send(type="moderate", action="set_role", peer=viewer.session.code, role="participant")
+    assert "not a role in a webinar" in moderator.receive("error")["message"]
+    moderator.send(type="moderate", action="set_role", peer=viewer.session.code, role="speaker")
+
+    assert viewer.receive("force")["what"] == "reload"
+    assert Invitation.objects.get(pk=viewer.invitation.pk).role == "speaker"
+
+
+def test_a_participant_cannot_change_roles(call):
+    ann = Peer(InvitationFactory(meeting=call))
+    ben = Peer(InvitationFactory(meeting=call))
+
+    ann.send(type="moderate", action="set_role", peer=ben.session.code, role="moderator")
+
+    assert ann.receive("error")["message"] == "Only moderators can do that."
+    assert Invitation.objects.get(pk=ben.invitation.pk).role == "participant"
