@@ -52,3 +52,16 @@ def test_staff_of_one_organization_do_not_see_anothers_meetings(client, acme, ch
     listing = client.get("/admin/meetings/meeting/").content
 
     assert b"Acme roadmap" in listing and b"Globex secret plans" not in listing
+
+
+def test_every_meetings_admin_page_renders(operator, acme):
+    meeting = MeetingFactory(organization=acme)
+    invitation = InvitationFactory(meeting=meeting)
+
+    pages = ["/admin/meetings/room/", f"/admin/meetings/room/{meeting.room.pk}/change/",
+             "/admin/meetings/meeting/", f"/admin/meetings/meeting/{meeting.pk}/change/",
+             "/admin/meetings/invitation/", f"/admin/meetings/invitation/{invitation.pk}/change/",
+             "/admin/meetings/meeting/add/", "/admin/meetings/room/add/"]
+
+    assert {page: operator.get(page).status_code for page in pages} == {page: 200 for page in pages}
+    assert invitation.peer_id.encode() in operator.get(f"/admin/meetings/invitation/{invitation.pk}/change/").content
