@@ -1,8 +1,10 @@
+from django import forms
 from django.contrib import admin, messages
 
 from accounts.admin import OrganizationScopedAdmin
 
-from .models import Invitation, JoinSession, Meeting, Occurrence, Room
+from .models import Invitation, JoinSession, Meeting, Occurrence, ProviderAccount, Room
+from .services import accounts as account_services
 from .services import invitations as invitation_services
 
 
@@ -76,3 +78,54 @@ class InvitationAdmin(OrganizationScopedAdmin):
             invitation_services.invitation_resend(invitation=invitation)
             count += 1
         self.message_user(request, f"{count} invitations are being sent again.", messages.SUCCESS)
+
+
+SECRET_FIELDS = ("jwt_secret", "jwt_private_key", "api_token", "webhook_secret", "access_secret")
+
+
+class ProviderAccountForm(forms.ModelForm):
+    """Secrets are write-only: the form never shows them, and an empty field keeps the stored value."""
+
+    class Meta:
+        model = ProviderAccount
+        fields = ["organization", "name", "provider", "enabled", "is_default", "meet_domain", "default_region",
+                  "jwt_algorithm", *SECRET_FIELDS]
+        widgets = {name: forms.PasswordInput(render_value=False) for name in SECRET_FIELDS}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["jwt_private_key"].widget = forms.Textarea(attrs={"rows": 3,
+                                                                      "placeholder": "stored; paste to replace"})
+        for name in SECRET_FIELDS:
+            self.fields[name].required = False
+            if self.instance.pk and getattr(self.instance, name):
+                self.fields[name].help_text = "Stored. Leave empty to keep it."
+        self.initial.update({name: "" for name in SECRET_FIELDS})
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in SECRET_FIELDS:
+            if not cleaned.get(name) and self.instance.pk:
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned
+
+
+@admin.register(ProviderAccount)
+class ProviderAccountAdmin(OrganizationScopedAdmin):
+    form = ProviderAccountForm
+    list_display = ("name", "organization", "provider", "meet_domain", "jwt_algorithm", "is_default", "enabled")
+    list_filter = ("provider", "jwt_algorithm", "enabled", "organization")
+    search_fields = ("name", "meet_domain", "organization__name")
+    readonly_fields = ("code", "jwt_public_key", "key_version", "updated_at")
+    actions = ["generate_key_pair"]
+
+    def save_model(self, request, obj, form, change):
+        previous = ProviderAccount.objects.get(pk=obj.pk) if change else None
+        account_services.provider_account_save(obj, previous=previous)
+
+    @admin.action(description="Generate a new RSA key pair (then register its public key with the provider)")
+    def generate_key_pair(self, request, queryset):
+        for account in queryset:
+            account_services.generate_rsa_pair(account)
+        self.message_user(request, "New key pairs were made; each account's page shows the public key.",
+                          messages.SUCCESS)

@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from accounts.models import TIMEZONE_CHOICES
 from accounts.tenancy import TenantModel, new_public_code
+from portal.crypto import EncryptedTextField
 
 # The languages the Gcore seed lists for interpretation channels.
 INTERPRETATION_LANGUAGES = [
@@ -55,6 +56,8 @@ class MeetingSettings(models.Model):
     region = models.CharField(max_length=10, choices=REGIONS, default="serv0")
     interface_language = models.CharField(max_length=5, choices=INTERFACE_LANGUAGES, blank=True)
     provider = models.CharField(max_length=30, default="builtin")
+    provider_account = models.ForeignKey("meetings.ProviderAccount", null=True, blank=True,
+                                         on_delete=models.PROTECT, related_name="+")
 
     SETTING_FIELDS = ("kind", "waiting_room", "raise_hand", "chat_enabled", "recording_allowed",
                       "max_broadcasters", "max_watchers", "region", "interface_language", "provider")
@@ -331,3 +334,35 @@ class Recording(TenantModel):
 
     def __str__(self):
         return f"recording of {self.meeting} ({self.status})"
+
+
+class ProviderAccount(TenantModel):
+    """An organization's account at a hosted video provider. Secrets are encrypted at rest and never
+    shown again; key_version grows whenever signing material changes, so caches can tell."""
+
+    class Algorithm(models.TextChoices):
+        HS256 = "HS256", "HS256 (shared secret)"
+        RS256 = "RS256", "RS256 (RSA key pair)"
+
+    name = models.CharField(max_length=120)
+    provider = models.CharField(max_length=30, default="gcore")
+    enabled = models.BooleanField(default=True)
+    is_default = models.BooleanField(default=False, help_text="New meetings of the organization use this account.")
+    meet_domain = models.CharField(max_length=255, default="meet.gcore.com",
+                                   help_text="meet.gcore.com, your *.gvideo.co domain, or your own domain.")
+    default_region = models.CharField(max_length=10, choices=REGIONS, default="serv0")
+    jwt_algorithm = models.CharField(max_length=5, choices=Algorithm.choices, default=Algorithm.HS256)
+    jwt_secret = EncryptedTextField(blank=True, help_text="HS256 signing secret.")
+    jwt_private_key = EncryptedTextField(blank=True, help_text="RS256 private key (PEM).")
+    jwt_public_key = models.TextField(blank=True, help_text="Register this public key with the provider.")
+    api_token = EncryptedTextField(blank=True, help_text="Streaming API permanent token.")
+    webhook_secret = EncryptedTextField(blank=True, help_text="Header value the provider sends with events.")
+    access_secret = EncryptedTextField(blank=True, help_text="Header value the provider sends with access checks.")
+    key_version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.provider})"

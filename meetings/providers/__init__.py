@@ -2,8 +2,9 @@
 
 from .base import Provider
 from .builtin import BuiltinProvider
+from .gcore import GcoreProvider
 
-PROVIDERS: dict[str, type[Provider]] = {BuiltinProvider.key: BuiltinProvider}
+PROVIDERS: dict[str, type[Provider]] = {BuiltinProvider.key: BuiltinProvider, GcoreProvider.key: GcoreProvider}
 DEFAULT_PROVIDER = BuiltinProvider.key
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import Membership
 
 from .. import realtime
-from ..models import Meeting, Occurrence, Room
+from ..models import Meeting, Occurrence, ProviderAccount, Room
 from ..providers import get_provider
 from ..recurrence import occurrence_starts
 
@@ -23,6 +23,18 @@ def may_manage(user, meeting_or_room, membership: Membership) -> bool:
     if membership.has_role(Membership.Role.ADMIN) or meeting_or_room.owner_id == user.pk:
         return True
     return meeting_or_room.co_hosts.filter(pk=user.pk).exists()
+
+
+def _provider_account(organization, provider: str):
+    """The account a hosted provider's meetings sign with: the organization's default one for it."""
+    if provider == "builtin":
+        return None
+    account = (ProviderAccount.objects.of(organization).filter(provider=provider, enabled=True)
+               .order_by("-is_default", "name").first())
+    if account is None:
+        raise ValidationError({"provider": f"The organization has no {provider} account yet: an admin adds one "
+                                           "first, or choose the built-in provider."})
+    return account
 
 
 def _check_settings(settings: dict) -> None:
@@ -88,6 +100,7 @@ def meeting_schedule(*, organization, room: Room, owner, title: str, start, end,
     _check_times(start, end, new=True)
     merged = {**room.settings_dict(), **settings}
     _check_settings(merged)
+    merged["provider_account"] = _provider_account(organization, merged["provider"])
     with transaction.atomic():
         meeting = Meeting.objects.create(
             organization=organization, room=room, owner=owner, title=title, description=description,
@@ -114,6 +127,8 @@ def meeting_update(*, meeting: Meeting, **changes) -> Meeting:
     _check_times(start, end, new=False)
     settings = {name: changes.get(name, getattr(meeting, name)) for name in Meeting.SETTING_FIELDS}
     _check_settings(settings)
+    if "provider" in changes:
+        changes["provider_account"] = _provider_account(meeting.organization, settings["provider"])
     with transaction.atomic():
         for name, value in changes.items():
             setattr(meeting, name, value)

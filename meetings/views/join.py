@@ -127,9 +127,10 @@ def join_room(request, token):
     if session.ended_at:
         return _ended(request, session, token)
     meeting, invitation = session.occurrence.meeting, session.invitation
-    ticket = get_provider(meeting.provider).join(meeting=meeting, occurrence=session.occurrence,
-                                                 invitation=invitation, session=session)
-    return render(request, "meetings/join/room.html", {
+    ticket = get_provider(meeting.provider, meeting.provider_account).join(
+        meeting=meeting, occurrence=session.occurrence, invitation=invitation, session=session)
+    template = "meetings/join/room_iframe.html" if ticket.kind == "iframe" else "meetings/join/room.html"
+    return render(request, template, {
         "meeting": meeting, "occurrence": session.occurrence, "invitation": invitation, "session": session,
         "ticket": ticket, "token": token,
     })

@@ -1,0 +1,50 @@
+"""Signing keys for provider tokens, loaded once per process.
+
+Parsing a PEM costs about a hundred times an RS256 signature, and minting is on the join path, so
+loaded keys are kept per process under (account, key_version). Changing an account's key raises its
+key_version, which every process sees on its next read, so no process signs with a stale key.
+"""
+
+import threading
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+_keys: dict[tuple[int, int], object] = {}
+_lock = threading.Lock()
+
+
+def signing_key(account):
+    cache_key = (account.pk, account.key_version)
+    key = _keys.get(cache_key)
+    if key is None:
+        if account.jwt_algorithm == "RS256":
+            key = serialization.load_pem_private_key(account.jwt_private_key.encode(), password=None)
+        else:
+            key = account.jwt_secret
+        with _lock:
+            for stale in [k for k in _keys if k[0] == account.pk]:
+                del _keys[stale]
+            _keys[cache_key] = key
+    return key
+
+
+def forget(account_id: int) -> None:
+    with _lock:
+        for stale in [k for k in _keys if k[0] == account_id]:
+            del _keys[stale]
+
+
+def mint(account, claims: dict) -> str:
+    return jwt.encode(claims, signing_key(account), algorithm=account.jwt_algorithm, headers={"typ": "JWT"})
+
+
+def new_rsa_pair() -> tuple[str, str]:
+    """(private PEM, public PEM) of a new 2048-bit RSA key."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()).decode()
+    public_pem = private.public_key().public_bytes(serialization.Encoding.PEM,
+                                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private_pem, public_pem

@@ -1,0 +1,139 @@
+"""Joining a Gcore Meet meeting: the iframe URL and a signed token carrying exactly the person's rights."""
+
+import time
+from datetime import UTC, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.utils import timezone
+
+from meetings.models import ProviderAccount
+from meetings.providers import signing
+from meetings.services import scheduling
+from meetings.services.accounts import generate_rsa_pair, provider_account_save
+
+from ..factories import InvitationFactory, MeetingFactory
+
+SECRET = "a-shared-secret-of-32-bytes-or-more!"
+
+
+@pytest.fixture
+def account(acme):
+    return ProviderAccount.objects.create(organization=acme, name="Gcore", provider="gcore",
+                                          meet_domain="acme.gvideo.co", jwt_secret=SECRET, is_default=True)
+
+
+def gcore_meeting(account, **settings):
+    return MeetingFactory(organization=account.organization, provider="gcore", provider_account=account,
+                          **{"max_broadcasters": 10, "max_watchers": 0, **settings})
+
+
+def iframe_of(invitation):
+    browser = Client()
+    browser.post(f"/j/{invitation.token}")
+    page = browser.get(f"/j/{invitation.token}/room/").content.decode()
+    src = page.split('id="provider-room" class="provider-room" src="')[1].split('"')[0].replace("&amp;", "&")
+    allow = page.split('allow="')[1].split('"')[0]
+    url = urlsplit(src)
+    return url, {k: v[0] for k, v in parse_qs(url.query).items()}, allow
+
+
+def decode(token, key, algorithm):
+    header = jwt.get_unverified_header(token)
+    assert header == {"typ": "JWT", "alg": algorithm}
+    return jwt.decode(token, key, algorithms=[algorithm])
+
+
+def test_a_moderator_gets_an_hs256_token_with_every_claim_and_no_rights_in_the_url(account):
+    meeting = gcore_meeting(account, recording_allowed=True, waiting_room=True, raise_hand=True)
+    moderator = InvitationFactory(meeting=meeting, display_name="Mo Derator", role="moderator")
+    before = int(time.time())
+
+    url, query, allow = iframe_of(moderator)
+
+    room_id = "serv0" + meeting.ical_uid.split("@")[0].replace("-", "")
+    assert (url.scheme, url.netloc, url.path) == ("https", "acme.gvideo.co", "/call/")
+    assert set(query) == {"roomId", "nameScreenDisabled", "token"} and query["roomId"] == room_id
+    assert allow == "camera; microphone; fullscreen; display-capture; autoplay; screen-wake-lock"
+    claims = decode(query["token"], SECRET, "HS256")
+    assert before <= claims["iat"] <= int(time.time()) and claims["exp"] == claims["iat"] + 600
+    start = meeting.occurrences.get().start.astimezone(UTC)
+    assert claims == {
+        "roomId": room_id, "role": "moderator", "displayName": "Mo Derator", "peerId": moderator.peer_id,
+        "canRecord": True, "waitingRoom": True, "handEnabled": True, "maxBroadcasters": 10,
+        "startTime": start.strftime("%Y-%m-%dT%H:%M:%S.0Z"), "iat": claims["iat"], "exp": claims["exp"]}
+
+
+def test_participants_cannot_record_and_carry_no_role(account):
+    meeting = gcore_meeting(account, recording_allowed=True)
+    participant = InvitationFactory(meeting=meeting, role="participant")
+
+    claims = decode(iframe_of(participant)[1]["token"], SECRET, "HS256")
+
+    assert "role" not in claims and claims["canRecord"] is False
+
+
+def test_an_interpreter_gets_the_interpretation_claims(account):
+    interpreter = InvitationFactory(meeting=gcore_meeting(account), role="interpreter", language="de")
+
+    claims = decode(iframe_of(interpreter)[1]["token"], SECRET, "HS256")
+
+    assert (claims["role"], claims["featureInterpreters"], claims["intLang"]) == ("interpreter", True, "de")
+
+
+def test_webinar_viewers_and_speakers(account):
+    webinar = gcore_meeting(account, kind="webinar", max_watchers=500, chat_enabled=False, interface_language="fr")
+    viewer = InvitationFactory(meeting=webinar, role="viewer")
+    speaker = InvitationFactory(meeting=webinar, role="speaker")
+
+    url, query, _ = iframe_of(viewer)
+    viewer_claims = decode(query["token"], SECRET, "HS256")
+    speaker_claims = decode(iframe_of(speaker)[1]["token"], SECRET, "HS256")
+
+    assert url.path == "/webinar/"
+    assert (query["lang"], query["disableChat"], query["autoplayWithoutAudioTrack"]) == ("fr", "true", "true")
+    assert viewer_claims["itisparticipant"] is False and speaker_claims["itisparticipant"] is True
+    assert viewer_claims["maxWatchers"] == 500 and "lang" not in viewer_claims
+
+
+def test_rs256_tokens_verify_with_the_public_key_to_register_and_a_new_pair_takes_over(account):
+    generate_rsa_pair(account)
+    first_public = ProviderAccount.objects.get(pk=account.pk).jwt_public_key
+    guest = InvitationFactory(meeting=gcore_meeting(account))
+
+    first = iframe_of(guest)[1]["token"]
+    assert decode(first, first_public, "RS256")["peerId"] == guest.peer_id
+
+    generate_rsa_pair(ProviderAccount.objects.get(pk=account.pk))
+    account = ProviderAccount.objects.get(pk=account.pk)
+    second = iframe_of(guest)[1]["token"]
+    assert account.key_version == 3
+    assert decode(second, account.jwt_public_key, "RS256")["peerId"] == guest.peer_id
+    with pytest.raises(jwt.InvalidSignatureError):
+        decode(second, first_public, "RS256")
+
+
+def test_loaded_keys_are_cached_per_account_and_key_version(account):
+    generate_rsa_pair(account)
+    account = ProviderAccount.objects.get(pk=account.pk)
+
+    key = signing.signing_key(account)
+
+    assert signing.signing_key(ProviderAccount.objects.get(pk=account.pk)) is key
+    previous = ProviderAccount.objects.get(pk=account.pk)
+    account.jwt_algorithm, account.jwt_secret = "HS256", "another-secret-that-is-long-enough!!"
+    provider_account_save(account, previous=previous)
+    assert signing.signing_key(ProviderAccount.objects.get(pk=account.pk)) == "another-secret-that-is-long-enough!!"
+
+
+def test_a_gcore_meeting_needs_an_account(client, alice):
+    room = scheduling.room_create(organization=alice.organization, owner=alice.user, name="R", max_broadcasters=8,
+                                  max_watchers=20)
+    start = timezone.now() + timedelta(hours=1)
+    with pytest.raises(ValidationError, match="no gcore account yet"):
+        scheduling.meeting_schedule(organization=alice.organization, room=room, owner=alice.user, title="T",
+                                    start=start, end=start + timedelta(hours=1), timezone_name="UTC",
+                                    provider="gcore", max_broadcasters=10)
