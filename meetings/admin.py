@@ -1,5 +1,8 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 
 from accounts.admin import OrganizationScopedAdmin
 
@@ -116,8 +119,16 @@ class ProviderAccountAdmin(OrganizationScopedAdmin):
     list_display = ("name", "organization", "provider", "meet_domain", "jwt_algorithm", "is_default", "enabled")
     list_filter = ("provider", "jwt_algorithm", "enabled", "organization")
     search_fields = ("name", "meet_domain", "organization__name")
-    readonly_fields = ("code", "jwt_public_key", "key_version", "updated_at")
+    readonly_fields = ("code", "jwt_public_key", "callback_urls", "key_version", "updated_at")
     actions = ["generate_key_pair"]
+
+    @admin.display(description="Register with the provider")
+    def callback_urls(self, obj):
+        if not obj.pk:
+            return "Save the account first."
+        access = settings.SITE_URL.rstrip("/") + reverse("gcore_access_check", args=[obj.code])
+        return format_html("Access check URL (accessUrl): <code>{}</code><br>Its Authorization header "
+                           "(authorizationAccess): the access secret above.", access)
 
     def save_model(self, request, obj, form, change):
         previous = ProviderAccount.objects.get(pk=obj.pk) if change else None

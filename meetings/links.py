@@ -47,6 +47,11 @@ def calendar_feed_token(feed) -> str:
     return derive_token(f"calendar:{feed.user_id}:{feed.generation}")
 
 
+def access_token(session) -> str:
+    """The token a hosted provider presents to the access check for one join session."""
+    return derive_token(f"access:{session.code}")
+
+
 def new_session_key() -> str:
     """The secret a browser holds for its join session (random, never derived)."""
     return secrets.token_urlsafe(32)

@@ -272,6 +272,8 @@ class JoinSession(TenantModel):
     video_on = models.BooleanField(default=False)
     screen_on = models.BooleanField(default=False)
     hand_raised = models.BooleanField(default=False)
+    # A hosted provider admitted this stay through its access check (see services/provider_access.py).
+    provider_admitted = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["started_at"]

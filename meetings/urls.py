@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import calendar, hosts, join, recordings
+from .views import calendar, hosts, join, providers, recordings
 
 M = "o/<slug:org_slug>/meetings/<str:meeting_code>/"
 
@@ -37,6 +37,7 @@ urlpatterns = [
     path("j/<str:token>/recordings/<str:recording_code>/finish", recordings.recording_finish,
          name="recording_finish"),
     path(M + "recordings/<str:recording_code>/file", recordings.recording_file, name="recording_file"),
+    path("providers/gcore/<str:account_code>/access", providers.gcore_access_check, name="gcore_access_check"),
     path("account/calendar/", calendar.calendar_settings, name="calendar_settings"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
 ]

@@ -3,11 +3,14 @@ each person gets a signed JWT that carries their rights. JWT values win over URL
 (role, limits, recording, waiting room) go only in the token; the URL carries only presentation
 attributes the seed marks URL-only."""
 
+import re
+import uuid
 from datetime import UTC, timedelta
 from urllib.parse import urlencode
 
 from django.utils import timezone
 
+from .. import links
 from ..models import Kind, Role
 from .base import Capabilities, JoinTicket, Provider
 from .signing import mint
@@ -17,9 +20,18 @@ IFRAME_PERMISSIONS = "camera; microphone; fullscreen; display-capture; autoplay;
 ROLE_CLAIMS = {Role.HOST: "moderator", Role.MODERATOR: "moderator", Role.INTERPRETER: "interpreter"}
 
 
+ROOM_ID = re.compile(r"^serv\d+([0-9a-f]{32})$")
+
+
 def room_id(meeting) -> str:
     """serv0..serv3 followed by the meeting's stable, alphanumeric id."""
     return f"{meeting.region}{meeting.ical_uid.split('@')[0].replace('-', '')}"
+
+
+def meeting_uid_of(room: str) -> str | None:
+    """The ical_uid of the meeting a room id names, or None when it is not one of ours."""
+    match = ROOM_ID.match(room)
+    return f"{uuid.UUID(match.group(1))}@meeting-portal" if match else None
 
 
 class GcoreProvider(Provider):
@@ -29,7 +41,7 @@ class GcoreProvider(Provider):
                                 remove_participant=True, statistics=True, webhooks=True,
                                 max_broadcasters=20, max_watchers=2000)
 
-    def claims(self, *, meeting, occurrence, invitation, now) -> dict:
+    def claims(self, *, meeting, occurrence, invitation, session, now) -> dict:
         claims = {
             "roomId": room_id(meeting),
             "displayName": invitation.display_name,
@@ -38,6 +50,7 @@ class GcoreProvider(Provider):
             "waitingRoom": meeting.waiting_room,
             "handEnabled": meeting.raise_hand,
             "startTime": occurrence.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.0Z"),
+            "accessToken": links.access_token(session),
             "iat": int(now.timestamp()),
             "exp": int((now + TOKEN_LIFETIME).timestamp()),
         }
@@ -65,7 +78,8 @@ class GcoreProvider(Provider):
 
     def join(self, *, meeting, occurrence, invitation, session) -> JoinTicket:
         now = timezone.now()
-        token = mint(self.account, self.claims(meeting=meeting, occurrence=occurrence, invitation=invitation, now=now))
+        claims = self.claims(meeting=meeting, occurrence=occurrence, invitation=invitation, session=session, now=now)
+        token = mint(self.account, claims)
         query = {"roomId": room_id(meeting), **self.url_attributes(meeting=meeting, invitation=invitation),
                  "token": token}
         path = "webinar" if meeting.kind == Kind.WEBINAR else "call"

@@ -43,7 +43,7 @@ class JoinDenied(Exception):
         super().__init__(self.code)
 
 
-def _early() -> timedelta:
+def opens_before() -> timedelta:
     return timedelta(minutes=settings.JOIN_OPENS_MINUTES_BEFORE)
 
 
@@ -91,7 +91,7 @@ def check(link: JoinLink, now: datetime) -> Admission:
     occurrence = sitting_for(meeting, now)
     if occurrence is None:
         raise JoinDenied(JoinDenied.ENDED, link=link)
-    opens = occurrence.start - _early()
+    opens = occurrence.start - opens_before()
     if invitation is not None and invitation.valid_from is not None:
         opens = max(opens, invitation.valid_from)
     if now < opens:

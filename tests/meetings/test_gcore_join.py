@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
-from meetings.models import ProviderAccount
+from meetings import links
+from meetings.models import JoinSession, ProviderAccount
 from meetings.providers import signing
 from meetings.services import scheduling
 from meetings.services.accounts import generate_rsa_pair, provider_account_save
@@ -64,7 +65,8 @@ def test_a_moderator_gets_an_hs256_token_with_every_claim_and_no_rights_in_the_u
     assert claims == {
         "roomId": room_id, "role": "moderator", "displayName": "Mo Derator", "peerId": moderator.peer_id,
         "canRecord": True, "waitingRoom": True, "handEnabled": True, "maxBroadcasters": 10,
-        "startTime": start.strftime("%Y-%m-%dT%H:%M:%S.0Z"), "iat": claims["iat"], "exp": claims["exp"]}
+        "startTime": start.strftime("%Y-%m-%dT%H:%M:%S.0Z"), "iat": claims["iat"], "exp": claims["exp"],
+        "accessToken": links.access_token(JoinSession.objects.get(invitation=moderator))}
 
 
 def test_participants_cannot_record_and_carry_no_role(account):
@@ -137,3 +139,13 @@ def test_a_gcore_meeting_needs_an_account(client, alice):
         scheduling.meeting_schedule(organization=alice.organization, room=room, owner=alice.user, title="T",
                                     start=start, end=start + timedelta(hours=1), timezone_name="UTC",
                                     provider="gcore", max_broadcasters=10)
+
+
+def test_the_account_page_shows_what_to_register_and_never_a_secret(client, account):
+    from ..factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    page = client.get(f"/admin/meetings/provideraccount/{account.pk}/change/").content.decode()
+
+    assert f"/providers/gcore/{account.code}/access" in page
+    assert SECRET not in page
