@@ -126,9 +126,12 @@ class ProviderAccountAdmin(OrganizationScopedAdmin):
     def callback_urls(self, obj):
         if not obj.pk:
             return "Save the account first."
-        access = settings.SITE_URL.rstrip("/") + reverse("gcore_access_check", args=[obj.code])
-        return format_html("Access check URL (accessUrl): <code>{}</code><br>Its Authorization header "
-                           "(authorizationAccess): the access secret above.", access)
+        base = settings.SITE_URL.rstrip("/")
+        access = base + reverse("gcore_access_check", args=[obj.code])
+        events = base + reverse("gcore_event", args=[obj.code])
+        return format_html("Access check URL (accessUrl): <code>{}</code>, with the access secret as its "
+                           "Authorization header (authorizationAccess).<br>Events URL (apiEvent): <code>{}</code>, "
+                           "with the webhook secret as its header (authEvent).", access, events)
 
     def save_model(self, request, obj, form, change):
         previous = ProviderAccount.objects.get(pk=obj.pk) if change else None

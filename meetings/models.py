@@ -368,3 +368,22 @@ class ProviderAccount(TenantModel):
 
     def __str__(self):
         return f"{self.name} ({self.provider})"
+
+
+class ProviderEvent(models.Model):
+    """A provider's event as received, kept once (by its dedupe key) and applied after commit."""
+
+    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="events")
+    dedupe_key = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=20)
+    room_id = models.CharField(max_length=100)
+    peer_id = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    applied = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["received_at"]
+
+    def __str__(self):
+        return f"{self.kind} {self.peer_id} in {self.room_id}"

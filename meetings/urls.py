@@ -38,6 +38,9 @@ urlpatterns = [
          name="recording_finish"),
     path(M + "recordings/<str:recording_code>/file", recordings.recording_file, name="recording_file"),
     path("providers/gcore/<str:account_code>/access", providers.gcore_access_check, name="gcore_access_check"),
+    path("providers/gcore/<str:account_code>/events", providers.gcore_event, name="gcore_event"),
+    path("providers/gcore/<str:account_code>/events/<str:path_event>", providers.gcore_event,
+         name="gcore_event_named"),
     path("account/calendar/", calendar.calendar_settings, name="calendar_settings"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
 ]

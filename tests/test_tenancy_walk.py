@@ -31,6 +31,8 @@ NOT_ORGANIZATION_SCOPED = {
     "calendar_feed": "guarded by the feed's secret token",
     "calendar_settings": "the signed-in person's own calendar address",
     "gcore_access_check": "called by Gcore's server, authenticated by the account's registered header",
+    "gcore_event": "called by Gcore's server, authenticated by the account's registered header",
+    "gcore_event_named": "called by Gcore's server, authenticated by the account's registered header",
     "recording_start": "guarded by the link's token and the join session's secret cookie",
     "recording_status": "guarded by the link's token and the join session's secret cookie",
     "recording_chunk": "guarded by the link's token and the join session's secret cookie",

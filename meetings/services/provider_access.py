@@ -57,3 +57,37 @@ def access_check(*, account, access_token: str, room_id: str, peer_id: str, now=
             # The contract's 409: admit this connection; the provider ends the earlier one.
             return AccessDecision(409, "another connection with this peer id is replaced")
     return ALLOWED
+
+
+JOINED, LEFT = "joined", "left"
+EVENT_KINDS = {"connected": JOINED, "joinPeer": JOINED, "disconnected": LEFT, "closePeer": LEFT}
+
+
+def _session_for(account, room_id: str, peer_id: str) -> JoinSession | None:
+    uid = meeting_uid_of(room_id)
+    if uid is None:
+        return None
+    return (JoinSession.objects.filter(invitation__meeting__ical_uid=uid, invitation__peer_id=peer_id,
+                                       invitation__organization=account.organization, ended_at__isnull=True)
+            .order_by("-started_at").first())
+
+
+def room_is_ours(account, room_id: str) -> bool:
+    uid = meeting_uid_of(room_id)
+    return bool(uid) and Meeting.objects.of(account.organization).filter(ical_uid=uid).exists()
+
+
+def apply_event(event) -> None:
+    """A join or leave moves the person's live join session; repeating one changes nothing more."""
+    if event.applied:
+        return
+    session = _session_for(event.account, event.room_id, event.peer_id)
+    if session is not None:
+        if event.kind == JOINED:
+            JoinSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(connected=True,
+                                                                                   disconnected_at=None)
+        else:
+            # The leave time is when the connection closed; beat ends the stay if it does not come back.
+            JoinSession.objects.filter(pk=session.pk, ended_at__isnull=True, connected=True).update(
+                connected=False, disconnected_at=event.received_at)
+    type(event).objects.filter(pk=event.pk).update(applied=True)
