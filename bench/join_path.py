@@ -50,6 +50,8 @@ def main():
     setup_test_environment()
     settings.JOIN_RATE_PER_IP = settings.JOIN_RATE_PER_LINK = 10**9
     original = connection.settings_dict["NAME"]
+    if connection.vendor == "postgresql":  # a database of its own, never the test suite's
+        connection.settings_dict["TEST"]["NAME"] = f"bench_{original}"
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         from accounts.models import Organization, User
