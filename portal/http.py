@@ -42,9 +42,9 @@ def _check_destination(url: str) -> None:
             raise BlockedAddress(f"{parts.hostname} resolves to a non-public address")
 
 
-def _session() -> requests.Session:
+def _session(retries: bool) -> requests.Session:
     session = requests.Session()
-    retry = Retry(
+    retry = Retry(0) if not retries else Retry(
         total=2,
         connect=2,
         read=1,
@@ -61,13 +61,16 @@ def _session() -> requests.Session:
     return session
 
 
-def request(method: str, url: str, **kwargs) -> requests.Response:
-    """Make a request; raises OutboundError on a blocked address or a network failure."""
+def request(method: str, url: str, *, retries: bool = True, **kwargs) -> requests.Response:
+    """Make a request; raises OutboundError on a blocked address or a network failure.
+
+    retries=False leaves every retry to the caller (a client with its own backoff and rate limit).
+    """
     _check_destination(url)
     kwargs.setdefault("timeout", settings.OUTBOUND_TIMEOUT_SECONDS)
     kwargs.setdefault("allow_redirects", False)
     try:
-        with _session() as session:
+        with _session(retries) as session:
             return session.request(method, url, **kwargs)
     except requests.RequestException as exc:
         raise OutboundError(f"{method} {urlsplit(url).netloc} failed: {exc.__class__.__name__}") from exc

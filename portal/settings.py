@@ -144,6 +144,10 @@ OIDC_EXEMPT_URLS = ["login", "password_login", "logout"]
 OIDC_CLOCK_SKEW_SECONDS = 60
 OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=3600)
 
+# Gcore's Streaming API (recordings, statistics), and the first retry's delay in seconds.
+GCORE_API_BASE_URL = env("GCORE_API_BASE_URL", default="https://api.gcore.com")
+GCORE_BACKOFF_SECONDS = env.float("GCORE_BACKOFF_SECONDS", default=1.0)
+
 # The one door for outbound HTTP (portal/http.py).
 OUTBOUND_TIMEOUT_SECONDS = env.float("OUTBOUND_TIMEOUT_SECONDS", default=10.0)
 OUTBOUND_ALLOW_PRIVATE_ADDRESSES = env.bool("OUTBOUND_ALLOW_PRIVATE_ADDRESSES", default=False)

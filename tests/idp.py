@@ -1,27 +1,18 @@
 """Start and drive the test identity provider process (tests/oidc_idp.py) from tests."""
 
 import secrets
-import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-SCRIPT = Path(__file__).with_name("oidc_idp.py")
+from .processes import start_listening
 
 
 class TestIdentityProvider:
     def __init__(self):
         self.control_token = secrets.token_urlsafe(16)
-        self.process = subprocess.Popen(
-            [sys.executable, str(SCRIPT), "--control-token", self.control_token],
-            stdout=subprocess.PIPE, text=True)
-        line = self.process.stdout.readline()  # blocks until the server is bound and serving
-        if not line.startswith("LISTENING "):
-            self.process.kill()
-            raise RuntimeError(f"test identity provider did not start: {line!r}")
-        self.issuer = f"http://127.0.0.1:{int(line.split()[1])}"
+        self.process, port = start_listening("oidc_idp.py", "--control-token", self.control_token)
+        self.issuer = f"http://127.0.0.1:{port}"
 
     def stop(self):
         self.process.terminate()

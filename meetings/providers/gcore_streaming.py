@@ -1,0 +1,94 @@
+"""Gcore's Streaming API (recordings and statistics), as seed 004 and providers.md describe it.
+
+Every request goes through portal.http, waits for the account's share of the 4-requests-per-second
+limit (portal.throttle, shared by all workers), and is retried on 429 (after Retry-After when given)
+and 5xx with exponential backoff and jitter. A provider that keeps failing raises ProviderError,
+so the sync task can retry later and lose nothing.
+"""
+
+import random
+import time
+from datetime import UTC
+
+from django.conf import settings
+
+from portal import http, throttle
+
+from .base import ProviderError
+
+REQUESTS_PER_SECOND = 4
+# Gcore counts requests as they arrive; spacing them over a little more than a second leaves room
+# for network jitter to bring two of them closer.
+THROTTLE_WINDOW_MS = 1100
+MAX_ATTEMPTS = 6
+PER_PAGE = 100
+
+
+class StreamingClient:
+    def __init__(self, account, *, base_url: str | None = None):
+        self.account = account
+        self.base_url = (base_url or settings.GCORE_API_BASE_URL).rstrip("/")
+
+    def _get(self, path: str, params: dict | None = None):
+        """The JSON of a GET; None for 404 (no such thing, or no data yet)."""
+        for attempt in range(MAX_ATTEMPTS):
+            throttle.acquire(f"gcore:{self.account.pk}", REQUESTS_PER_SECOND, window_ms=THROTTLE_WINDOW_MS)
+            try:
+                response = http.get(self.base_url + path, params=params, retries=False,
+                                    headers={"Authorization": f"APIKey {self.account.api_token}",
+                                             "Accept": "application/json"})
+            except http.OutboundError as error:
+                problem = str(error)
+            else:
+                if response.status_code == 404:
+                    return None
+                if response.status_code < 400:
+                    return response.json()
+                problem = f"HTTP {response.status_code}: {_message(response)}"
+                if response.status_code != 429 and response.status_code < 500:
+                    raise ProviderError(f"Gcore refused {path}: {problem}", permanent=True)
+                retry_after = response.headers.get("Retry-After", "")
+                if response.status_code == 429 and retry_after.isdigit():
+                    time.sleep(min(int(retry_after), 30))
+                    continue
+            time.sleep(min(30.0, settings.GCORE_BACKOFF_SECONDS * 2 ** attempt) * random.uniform(0.5, 1.0))
+        raise ProviderError(f"Gcore did not answer {path} after {MAX_ATTEMPTS} attempts: {problem}")
+
+    def videos_for_room(self, room_id: str) -> list[dict]:
+        """Every video whose name, slug or id matches the room: the current paged search, or the
+        seed's legacy search when the current one is not there."""
+        videos, page = [], 1
+        while True:
+            batch = self._get("/streaming/videos", {"search": room_id, "page": page, "per_page": PER_PAGE})
+            if batch is None:
+                return self._get("/streaming/videos/search", {"q": room_id}) or []
+            if not batch:
+                return videos
+            videos.extend(batch)
+            page += 1
+
+    def video(self, video_id) -> dict | None:
+        return self._get(f"/streaming/videos/{int(video_id)}")
+
+    def room_summary(self, room_id: str, start, end) -> dict | None:
+        answer = self._get("/streaming/statistics/peers/summary", _window(room_id, start, end))
+        return answer.get("data") if answer else None
+
+    def room_peers(self, room_id: str, start, end) -> list[dict]:
+        answer = self._get("/streaming/statistics/peers", _window(room_id, start, end))
+        return answer.get("data", []) if answer else []
+
+
+def _window(room_id, start, end) -> dict:
+    return {"room_id": room_id, "from": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "to": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def _message(response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        return str(body.get("error") or body.get("errors") or body)[:200]
+    return str(body)[:200]

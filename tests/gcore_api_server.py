@@ -1,0 +1,121 @@
+"""A local server that follows Gcore's Streaming API contract (seed 004 and providers.md), run as
+its own process: APIKey auth, the current paged videos search and the legacy one, video metadata
+(durations in milliseconds), peer statistics, error bodies, and a 4-requests-per-second limit
+answered with 429. Tests load data and inject failures through /_control, and read its request log.
+
+    python tests/gcore_api_server.py --control-token SECRET     # prints "LISTENING <port>"
+"""
+
+import argparse
+import json
+import secrets
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+
+class State:
+    def __init__(self, control_token):
+        self.control_token = control_token
+        self.lock = threading.Lock()
+        self.api_token = ""
+        self.videos: list[dict] = []
+        self.summaries: dict[str, dict] = {}
+        self.peers: dict[str, list] = {}
+        self.legacy_only = False
+        self.fail_next = 0
+        self.retry_after = None
+        self.recent: deque = deque()
+        self.log: list[dict] = []
+
+
+class Handler(BaseHTTPRequestHandler):
+    state: State
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _json(self, status, body, headers=None):
+        raw = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def do_POST(self):
+        if urlsplit(self.path).path != "/_control" or not secrets.compare_digest(
+                self.headers.get("X-Control-Token", ""), self.state.control_token):
+            return self._json(403, {"error": "forbidden"})
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+        with self.state.lock:
+            for name, value in body.items():
+                setattr(self.state, name, deque(value) if name == "recent" else value)
+        self._json(200, {"ok": True})
+
+    def do_GET(self):
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if url.path == "/_control/log":
+            return self._json(200, self.state.log)
+        now = time.time()
+        state = self.state
+        with state.lock:
+            state.log.append({"at": now, "path": url.path, "query": query,
+                              "authorization": self.headers.get("Authorization", "")})
+            while state.recent and state.recent[0] <= now - 1:
+                state.recent.popleft()
+            limited = len(state.recent) >= 4
+            state.recent.append(now)
+            failing = state.fail_next > 0
+            if failing:
+                state.fail_next -= 1
+        scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "apikey" or not secrets.compare_digest(token, state.api_token):
+            return self._json(401, {"error": "Invalid API token"})
+        if limited:
+            headers = {"Retry-After": str(state.retry_after)} if state.retry_after else {}
+            return self._json(429, {"error": "Too many requests, try later"}, headers)
+        if failing:
+            return self._json(502, {"error": "Bad gateway"})
+        return self.route(url.path, query)
+
+    def route(self, path, query):
+        state = self.state
+        if path == "/streaming/videos":
+            if state.legacy_only:
+                return self._json(404, {"error": "Not found"})
+            found = [v for v in state.videos if query.get("search", "") in (v["name"], str(v["id"]), v.get("slug"))]
+            page, per_page = int(query.get("page", 1)), int(query.get("per_page", 25))
+            return self._json(200, found[(page - 1) * per_page: page * per_page])
+        if path == "/streaming/videos/search":
+            return self._json(200, [v for v in state.videos if query.get("q", "") in v["name"]])
+        if path.startswith("/streaming/videos/"):
+            video = next((v for v in state.videos if str(v["id"]) == path.rsplit("/", 1)[1]), None)
+            return self._json(200, video) if video else self._json(404, {"error": "Not found"})
+        if path == "/streaming/statistics/peers/summary":
+            data = state.summaries.get(query.get("room_id", ""))
+            return self._json(200, {"data": data, "errors": []}) if data else self._json(404, {"error": "No data"})
+        if path == "/streaming/statistics/peers":
+            data = state.peers.get(query.get("room_id", ""))
+            return self._json(200, {"data": data, "errors": []}) if data else self._json(404, {"error": "No data"})
+        return self._json(404, {"error": "Not found"})
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--control-token", required=True)
+    args = parser.parse_args()
+    state = State(args.control_token)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type("BoundHandler", (Handler,), {"state": state}))
+    print(f"LISTENING {server.server_port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
