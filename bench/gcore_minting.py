@@ -7,27 +7,14 @@ per-process key cache. Prints requests per second and the RS256/HS256 ratio.
         .venv/bin/python bench/gcore_minting.py
 """
 
-import os
-import sys
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="bench-"))
-
-import django  # noqa: E402
-
-django.setup()
-
-import jwt  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
-from django.utils import timezone  # noqa: E402
+import jwt
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from setup import fresh_database  # sets Django up before any model is imported
 
 ROOM_PAGES = 300
 SIGNATURES = 2000
@@ -76,13 +63,7 @@ def time_signatures(account, *, cached: bool):
 
 
 def main():
-    setup_test_environment()
-    settings.JOIN_RATE_PER_IP = settings.JOIN_RATE_PER_LINK = 10**9
-    original = connection.settings_dict["NAME"]
-    if connection.vendor == "postgresql":  # a database of its own, never the test suite's
-        connection.settings_dict["TEST"]["NAME"] = f"bench_{original}"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with fresh_database():
         from accounts.models import Organization, User
         from meetings.models import ProviderAccount
         from meetings.services import scheduling
@@ -106,8 +87,6 @@ def main():
             print(f"{account.jwt_algorithm} signatures, key cached        "
                   f"{time_signatures(account, cached=True):8.0f} /s")
         print(f"RS256 signatures, PEM parsed each time {time_signatures(rs256, cached=False):8.0f} /s")
-    finally:
-        connection.creation.destroy_test_db(original, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -7,27 +7,15 @@ points there, else SQLite). Prints requests per second and SQL queries per reque
         .venv/bin/python bench/join_path.py
 """
 
-import os
 import statistics
-import sys
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="bench-"))
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from setup import fresh_database  # sets Django up before any model is imported
 
 INVITEES = 500
 REQUESTS = 300
@@ -47,13 +35,7 @@ def measure(label, make_request):
 
 
 def main():
-    setup_test_environment()
-    settings.JOIN_RATE_PER_IP = settings.JOIN_RATE_PER_LINK = 10**9
-    original = connection.settings_dict["NAME"]
-    if connection.vendor == "postgresql":  # a database of its own, never the test suite's
-        connection.settings_dict["TEST"]["NAME"] = f"bench_{original}"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with fresh_database():
         from accounts.models import Organization, User
         from meetings.models import Meeting
         from meetings.services import invitations, scheduling
@@ -82,8 +64,6 @@ def main():
         measure("pre-join page (GET)", lambda i: browser.get(f"/j/{tokens[i % INVITEES]}"))
         measure("join, first time (POST)", join)
         measure("join again, taking over (POST)", join)
-    finally:
-        connection.creation.destroy_test_db(original, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -30,20 +30,29 @@ def _header_matches(request, expected: str) -> bool:
     return bool(expected) and hmac.compare_digest(request.headers.get("Authorization", ""), expected)
 
 
-@csrf_exempt  # called by the provider's server, authenticated by the registered header
-@require_POST
-def gcore_access_check(request, account_code):
+def _authenticated_body(request, account_code, secret_field: str, refused_status: int):
+    """(account, JSON body or None) for a call carrying the header registered for `secret_field`;
+    otherwise (None, the response that refuses it)."""
     account = _account(account_code)
     if account is None:
-        return JsonResponse({"error": "unknown account"}, status=404)
-    if not _header_matches(request, account.access_secret):
-        logger.warning("access check for account %s without the registered header", account.code)
-        return JsonResponse({"error": "unauthorized caller"}, status=403)
+        return None, JsonResponse({"error": "unknown account"}, status=404)
+    if not _header_matches(request, getattr(account, secret_field)):
+        logger.warning("%s call for account %s without the registered header", secret_field, account.code)
+        return None, JsonResponse({"error": "unauthorized caller"}, status=refused_status)
     try:
         body = json.loads(request.body)
     except ValueError:
         body = None
-    if not isinstance(body, dict) or not all(isinstance(body.get(f), str) and body[f] for f in REQUIRED):
+    return account, body if isinstance(body, dict) else None
+
+
+@csrf_exempt  # called by the provider's server, authenticated by the registered header
+@require_POST
+def gcore_access_check(request, account_code):
+    account, body = _authenticated_body(request, account_code, "access_secret", refused_status=403)
+    if account is None:
+        return body
+    if body is None or not all(isinstance(body.get(f), str) and body[f] for f in REQUIRED):
         return JsonResponse({"error": "accessToken, roomId and peerId are required"}, status=400)
     decision = access_check(account=account, access_token=body["accessToken"], room_id=body["roomId"],
                             peer_id=body["peerId"])
@@ -53,17 +62,10 @@ def gcore_access_check(request, account_code):
 @csrf_exempt  # called by the provider's server, authenticated by the registered header
 @require_POST
 def gcore_event(request, account_code, path_event=""):
-    account = _account(account_code)
+    account, body = _authenticated_body(request, account_code, "webhook_secret", refused_status=401)
     if account is None:
-        return JsonResponse({"error": "unknown account"}, status=404)
-    if not _header_matches(request, account.webhook_secret):
-        logger.warning("event for account %s without the registered header", account.code)
-        return JsonResponse({"error": "unauthorized caller"}, status=401)
-    try:
-        body = json.loads(request.body)
-    except ValueError:
-        body = None
-    kind = EVENT_KINDS.get((body or {}).get("event") or path_event) if isinstance(body, dict) else None
+        return body
+    kind = EVENT_KINDS.get(body.get("event") or path_event) if body is not None else None
     if kind is None or not all(isinstance(body.get(f), str) and body[f] for f in ("roomId", "peerId")):
         return JsonResponse({"error": "event, roomId and peerId are required"}, status=400)
     if not room_is_ours(account, body["roomId"]):
