@@ -327,12 +327,19 @@ class Recording(TenantModel):
     size = models.PositiveBigIntegerField(default=0)
     duration_seconds = models.FloatField(default=0)
     recorded_by = models.ForeignKey(Invitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Recordings a hosted provider keeps: its id (the sync upserts on it) and where to watch them.
+    provider_recording_id = models.CharField(max_length=100, blank=True)
+    hls_url = models.URLField(max_length=500, blank=True)
+    download_url = models.URLField(max_length=500, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     last_chunk_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
+        constraints = [models.UniqueConstraint(fields=["provider", "provider_recording_id"],
+                                               condition=~Q(provider_recording_id=""),
+                                               name="one_recording_per_provider_id")]
 
     def __str__(self):
         return f"recording of {self.meeting} ({self.status})"

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from .emails import build_message
 from .models import Invitation, Occurrence, ReminderSent
+from .providers.base import ProviderError
 from .services.scheduling import close_finished_occurrences
 
 EMAIL_MAX_RETRIES = 5
@@ -76,3 +77,21 @@ def discard_stalled_recordings() -> int:
     from .services.recordings import discard_stalled
 
     return discard_stalled(older_than=timedelta(hours=1))
+
+
+@shared_task(bind=True, autoretry_for=(ProviderError,), retry_backoff=30, retry_backoff_max=1800,
+             retry_jitter=True, max_retries=8, acks_late=True)
+def sync_meeting_recordings(self, meeting_id: int) -> dict:
+    """Idempotent (upserts on the provider's id), so a retry or a second worker is harmless."""
+    from .models import Meeting
+    from .services.sync import sync_recordings
+
+    meeting = Meeting.objects.select_related("provider_account").filter(pk=meeting_id).first()
+    if meeting is None or meeting.provider_account is None:
+        return {}
+    try:
+        return sync_recordings(meeting)
+    except ProviderError as error:
+        if error.permanent:
+            return {"error": str(error)}
+        raise

@@ -4,6 +4,7 @@ from django.conf import settings
 from portal.celery import app as celery_app
 
 from .factories import MembershipFactory, OrganizationFactory, UserFactory
+from .gcore_api import GcoreApi
 from .idp import TestIdentityProvider
 
 
@@ -31,6 +32,14 @@ def idp_a():
     idp = TestIdentityProvider()
     yield idp
     idp.stop()
+
+
+@pytest.fixture(scope="session")
+def gcore_api():
+    """A local server following Gcore's Streaming API contract (tests/gcore_api_server.py)."""
+    api = GcoreApi()
+    yield api
+    api.stop()
 
 
 @pytest.fixture(scope="session")

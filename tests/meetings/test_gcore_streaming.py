@@ -12,16 +12,7 @@ from meetings.models import ProviderAccount
 from meetings.providers.base import ProviderError
 from meetings.providers.gcore_streaming import StreamingClient
 
-from ..gcore_api import GcoreApi
-
 TOKEN = "permanent-api-token"
-
-
-@pytest.fixture(scope="module")
-def gcore_api():
-    api = GcoreApi()
-    yield api
-    api.stop()
 
 
 @pytest.fixture

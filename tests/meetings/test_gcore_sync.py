@@ -1,0 +1,80 @@
+"""Recordings sync from Gcore's Streaming API: upsert on the provider's id, deletions follow."""
+
+import pytest
+
+from accounts.models import Membership
+from meetings.models import ProviderAccount, Recording
+from meetings.providers.gcore import room_id
+from meetings.tasks import sync_meeting_recordings
+
+from ..factories import MeetingFactory
+
+TOKEN = "sync-token"
+
+
+@pytest.fixture
+def meeting(acme, gcore_api, settings):
+    settings.GCORE_API_BASE_URL = gcore_api.url
+    settings.GCORE_BACKOFF_SECONDS = 0.05
+    gcore_api.reset(TOKEN)
+    account = ProviderAccount.objects.create(organization=acme, name="Gcore", provider="gcore", api_token=TOKEN)
+    return MeetingFactory(organization=acme, provider="gcore", provider_account=account, max_broadcasters=10,
+                          max_watchers=0)
+
+
+def video(room, number, *, hours=1.0, status="ready"):
+    return {"id": 500 + number, "name": room, "slug": f"rec-{number}", "status": status,
+            "duration": int(hours * 3_600_000), "hls_url": f"https://cdn.example/{number}/master.m3u8",
+            "converted_videos": [{"mp4_url": f"https://cdn.example/{number}/360.mp4", "width": 640},
+                                 {"mp4_url": f"https://cdn.example/{number}/1080.mp4", "width": 1920}]}
+
+
+def test_a_long_session_split_by_the_provider_becomes_several_recordings(meeting, gcore_api):
+    room = room_id(meeting)
+    gcore_api.set(videos=[video(room, 1, hours=4), video(room, 2, hours=1.5), video("serv0someoneelse", 3)])
+
+    result = sync_meeting_recordings.apply(args=[meeting.pk]).get()
+
+    assert result == {"videos": 2, "created": 2, "removed": 0}
+    recordings = {r.provider_recording_id: r for r in Recording.objects.filter(meeting=meeting)}
+    assert set(recordings) == {"501", "502"}
+    assert recordings["501"].duration_seconds == 4 * 3600 and recordings["502"].duration_seconds == 5400
+    assert recordings["501"].download_url == "https://cdn.example/1/1080.mp4"
+    assert recordings["501"].hls_url == "https://cdn.example/1/master.m3u8" and recordings["501"].status == "ready"
+
+
+def test_running_the_sync_again_changes_nothing_and_deletions_follow(meeting, gcore_api):
+    room = room_id(meeting)
+    gcore_api.set(videos=[video(room, 1), video(room, 2, status="pending")])
+    sync_meeting_recordings.apply(args=[meeting.pk])
+    before = list(Recording.objects.order_by("pk").values())
+
+    again = sync_meeting_recordings.apply(args=[meeting.pk]).get()
+    assert again["created"] == 0 and list(Recording.objects.order_by("pk").values()) == before
+
+    gcore_api.set(videos=[video(room, 2)])
+    assert sync_meeting_recordings.apply(args=[meeting.pk]).get()["removed"] == 1
+    assert list(Recording.objects.values_list("provider_recording_id", "status")) == [("502", "ready")]
+
+
+def test_an_outage_raises_for_a_later_retry_and_loses_nothing(meeting, gcore_api):
+    room = room_id(meeting)
+    gcore_api.set(videos=[video(room, 1)])
+    sync_meeting_recordings.apply(args=[meeting.pk])
+    gcore_api.set(fail_next=1000)
+
+    outcome = sync_meeting_recordings.apply(args=[meeting.pk], retries=8)  # the last allowed attempt
+
+    assert outcome.failed()
+    assert list(Recording.objects.values_list("provider_recording_id", flat=True)) == ["501"]
+
+
+def test_synced_recordings_show_on_the_meeting_page(meeting, gcore_api, client):
+    gcore_api.set(videos=[video(room_id(meeting), 1)])
+    sync_meeting_recordings.apply(args=[meeting.pk])
+    client.force_login(meeting.owner)
+    Membership.objects.create(organization=meeting.organization, user=meeting.owner, role="host")
+
+    page = client.get(f"/o/acme/meetings/{meeting.code}/").content.decode()
+
+    assert "https://cdn.example/1/master.m3u8" in page and "https://cdn.example/1/1080.mp4" in page
