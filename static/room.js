@@ -279,6 +279,14 @@
     pc.onconnectionstatechange = function () {
       if (pc.connectionState === "failed") pc.restartIce();  // recover a dropped path without a new join
     };
+    // A pair that is not connected after a while renegotiates: a lost or crossed message must not
+    // leave two people unable to see each other.
+    p.watchdog = setInterval(function () {
+      if (pc.connectionState === "connected" || pc.signalingState === "closed") return;
+      var rollback = pc.signalingState === "have-local-offer"
+        ? pc.setLocalDescription({type: "rollback"}) : Promise.resolve();
+      rollback.then(function () { pc.restartIce(); }).catch(function (e) { console.warn("watchdog", e); });
+    }, 8000);
     addLocalTracks(p);
     return p;
   }
@@ -310,7 +318,7 @@
 
   function dropPeer(code) {
     var p = peers.get(code);
-    if (p) p.pc.close();
+    if (p) { clearInterval(p.watchdog); p.pc.close(); }
     peers.delete(code);
     var tile = tiles.querySelector('[data-peer="' + code + '"]');
     if (tile) tile.remove();
