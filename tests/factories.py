@@ -4,7 +4,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import IdentityProvider, Membership, Organization, User
-from meetings.models import Invitation, Meeting, Room
+from meetings.models import Invitation, Meeting, ProviderAccount, Room
 from meetings.services import invitations, scheduling
 
 
@@ -95,3 +95,24 @@ class InvitationFactory(factory.django.DjangoModelFactory):
                                                           send_email=False, **kwargs)
         invitation.token = token
         return invitation
+
+
+class ProviderAccountFactory(factory.django.DjangoModelFactory):
+    """A Gcore account; pass the secrets a test needs (jwt_secret, access_secret, webhook_secret, api_token)."""
+
+    class Meta:
+        model = ProviderAccount
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = "Gcore"
+    provider = "gcore"
+    jwt_secret = "s" * 32
+
+
+class GcoreMeetingFactory(MeetingFactory):
+    """A meeting held on its organization's Gcore account."""
+
+    provider = "gcore"
+    provider_account = factory.LazyAttribute(lambda o: ProviderAccountFactory(organization=o.organization))
+    max_broadcasters = 10
+    max_watchers = 0

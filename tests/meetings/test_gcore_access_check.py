@@ -8,25 +8,23 @@ from django.test import Client
 from django.utils import timezone
 
 from meetings import links
-from meetings.models import Invitation, JoinSession, ProviderAccount
+from meetings.models import Invitation, JoinSession
 from meetings.providers.gcore import room_id
 from meetings.services import invitations, joining, scheduling
 
-from ..factories import InvitationFactory, MeetingFactory
+from ..factories import GcoreMeetingFactory, InvitationFactory, MeetingFactory, ProviderAccountFactory
 
 HEADER = "Basic Z2NvcmVfbWVldDpzZWNyZXQ="
 
 
 @pytest.fixture
 def account(acme):
-    return ProviderAccount.objects.create(organization=acme, name="Gcore", provider="gcore", jwt_secret="s" * 32,
-                                          access_secret=HEADER)
+    return ProviderAccountFactory(organization=acme, access_secret=HEADER)
 
 
 @pytest.fixture
 def meeting(account):
-    return MeetingFactory(organization=account.organization, provider="gcore", provider_account=account,
-                          max_broadcasters=10, max_watchers=0)
+    return GcoreMeetingFactory(organization=account.organization, provider_account=account)
 
 
 def joined(invitation) -> JoinSession:
@@ -127,7 +125,6 @@ def test_callers_without_the_registered_header_are_refused_and_nothing_changes(a
 
 def test_another_organizations_account_cannot_vouch_for_this_meeting(account, meeting, charlie):
     session = joined(InvitationFactory(meeting=meeting))
-    foreign = ProviderAccount.objects.create(organization=charlie.organization, name="G", provider="gcore",
-                                             access_secret=HEADER)
+    foreign = ProviderAccountFactory(organization=charlie.organization, access_secret=HEADER)
 
     assert check(foreign, session).status_code == 404

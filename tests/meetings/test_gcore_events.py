@@ -6,25 +6,23 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from meetings.models import JoinSession, ProviderAccount, ProviderEvent
+from meetings.models import JoinSession, ProviderEvent
 from meetings.providers.gcore import room_id
 from meetings.services import joining
 
-from ..factories import InvitationFactory, MeetingFactory
+from ..factories import GcoreMeetingFactory, InvitationFactory, ProviderAccountFactory
 
 HEADER = "Bearer event-secret"
 
 
 @pytest.fixture
 def account(acme):
-    return ProviderAccount.objects.create(organization=acme, name="Gcore", provider="gcore", jwt_secret="s" * 32,
-                                          webhook_secret=HEADER)
+    return ProviderAccountFactory(organization=acme, webhook_secret=HEADER)
 
 
 @pytest.fixture
 def session(account):
-    meeting = MeetingFactory(organization=account.organization, provider="gcore", provider_account=account,
-                             max_broadcasters=10, max_watchers=0)
+    meeting = GcoreMeetingFactory(organization=account.organization, provider_account=account)
     invitation = InvitationFactory(meeting=meeting, display_name="Eve")
     return joining.join(joining.check(joining.find_link(invitation.token), timezone.now()), timezone.now())[0]
 

@@ -16,20 +16,19 @@ from meetings.providers import signing
 from meetings.services import scheduling
 from meetings.services.accounts import generate_rsa_pair, provider_account_save
 
-from ..factories import InvitationFactory, MeetingFactory
+from ..factories import GcoreMeetingFactory, InvitationFactory, ProviderAccountFactory
 
 SECRET = "a-shared-secret-of-32-bytes-or-more!"
 
 
 @pytest.fixture
 def account(acme):
-    return ProviderAccount.objects.create(organization=acme, name="Gcore", provider="gcore",
-                                          meet_domain="acme.gvideo.co", jwt_secret=SECRET, is_default=True)
+    return ProviderAccountFactory(organization=acme, meet_domain="acme.gvideo.co", jwt_secret=SECRET,
+                                  is_default=True)
 
 
 def gcore_meeting(account, **settings):
-    return MeetingFactory(organization=account.organization, provider="gcore", provider_account=account,
-                          **{"max_broadcasters": 10, "max_watchers": 0, **settings})
+    return GcoreMeetingFactory(organization=account.organization, provider_account=account, **settings)
 
 
 def iframe_of(invitation):

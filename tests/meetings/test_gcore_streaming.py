@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from meetings.models import ProviderAccount
 from meetings.providers.base import ProviderError
 from meetings.providers.gcore_streaming import StreamingClient
+
+from ..factories import ProviderAccountFactory
 
 TOKEN = "permanent-api-token"
 
@@ -20,7 +21,7 @@ def account(acme, gcore_api, settings):
     settings.GCORE_API_BASE_URL = gcore_api.url
     settings.GCORE_BACKOFF_SECONDS = 0.05
     gcore_api.reset(TOKEN)
-    return ProviderAccount.objects.create(organization=acme, name="Gcore", provider="gcore", api_token=TOKEN)
+    return ProviderAccountFactory(organization=acme, api_token=TOKEN)
 
 
 def videos(room, count):

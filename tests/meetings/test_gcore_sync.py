@@ -3,11 +3,11 @@
 import pytest
 
 from accounts.models import Membership
-from meetings.models import ProviderAccount, Recording
+from meetings.models import Recording
 from meetings.providers.gcore import room_id
 from meetings.tasks import sync_meeting_recordings
 
-from ..factories import MeetingFactory
+from ..factories import GcoreMeetingFactory, ProviderAccountFactory
 
 TOKEN = "sync-token"
 
@@ -17,9 +17,8 @@ def meeting(acme, gcore_api, settings):
     settings.GCORE_API_BASE_URL = gcore_api.url
     settings.GCORE_BACKOFF_SECONDS = 0.05
     gcore_api.reset(TOKEN)
-    account = ProviderAccount.objects.create(organization=acme, name="Gcore", provider="gcore", api_token=TOKEN)
-    return MeetingFactory(organization=acme, provider="gcore", provider_account=account, max_broadcasters=10,
-                          max_watchers=0)
+    account = ProviderAccountFactory(organization=acme, api_token=TOKEN)
+    return GcoreMeetingFactory(organization=acme, provider_account=account)
 
 
 def video(room, number, *, hours=1.0, status="ready"):
