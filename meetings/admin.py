@@ -6,9 +6,10 @@ from django.utils.html import format_html
 
 from accounts.admin import OrganizationScopedAdmin
 
-from .models import Invitation, JoinSession, Meeting, Occurrence, ProviderAccount, Room
+from .models import Invitation, JoinSession, Meeting, MeetingSync, Occurrence, ProviderAccount, Room
 from .services import accounts as account_services
 from .services import invitations as invitation_services
+from .services.sync import request_sync
 
 
 @admin.register(Room)
@@ -29,6 +30,17 @@ class OccurrenceInline(admin.TabularInline):
     show_change_link = False
 
 
+class MeetingSyncInline(admin.StackedInline):
+    model = MeetingSync
+    fields = ("requested_at", "last_run_at", "last_success_at", "last_error", "result")
+    readonly_fields = fields
+    can_delete = False
+    verbose_name = verbose_name_plural = "Provider sync"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Meeting)
 class MeetingAdmin(OrganizationScopedAdmin):
     list_display = ("title", "organization", "kind", "start", "status", "provider", "owner")
@@ -37,8 +49,18 @@ class MeetingAdmin(OrganizationScopedAdmin):
     autocomplete_fields = ("organization", "room", "owner", "co_hosts")
     readonly_fields = ("code", "ical_uid", "ical_sequence", "created_at", "updated_at")
     date_hierarchy = "start"
-    inlines = [OccurrenceInline]
+    inlines = [OccurrenceInline, MeetingSyncInline]
     list_select_related = ("organization", "owner")
+    actions = ["sync_now"]
+
+    @admin.action(description="Sync recordings and attendance from the provider now")
+    def sync_now(self, request, queryset):
+        hosted = queryset.exclude(provider="builtin").filter(provider_account__isnull=False)
+        for meeting in hosted:
+            request_sync(meeting)
+        skipped = queryset.count() - hosted.count()
+        note = f"; {skipped} on the built-in provider have nothing to sync." if skipped else "."
+        self.message_user(request, f"Sync queued for {hosted.count()} meeting(s){note}")
 
 
 class JoinSessionInline(admin.TabularInline):

@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import TIMEZONE_CHOICES
 from accounts.tenancy import TenantModel, new_public_code
@@ -308,6 +309,13 @@ class ReminderSent(models.Model):
         return f"reminder {self.invitation_id}/{self.occurrence_id}"
 
 
+class Visibility(models.TextChoices):
+    HOSTS = "hosts", "Hosts of the meeting"
+    INVITEES = "invitees", "The meeting's invitees"
+    ORGANIZATION = "organization", "Everyone in the organization"
+    LINK = "link", "Anyone with its secret link"
+
+
 class Recording(TenantModel):
     """A recording of a meeting. Only a complete one (status ready) is ever shown; an upload that stops
     half way is resumed or discarded."""
@@ -327,11 +335,13 @@ class Recording(TenantModel):
     size = models.PositiveBigIntegerField(default=0)
     duration_seconds = models.FloatField(default=0)
     recorded_by = models.ForeignKey(Invitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    visibility = models.CharField(max_length=12, choices=Visibility.choices, default=Visibility.HOSTS)
+    share_generation = models.PositiveIntegerField(default=0, help_text="A new generation revokes the secret link.")
     # Recordings a hosted provider keeps: its id (the sync upserts on it) and where to watch them.
     provider_recording_id = models.CharField(max_length=100, blank=True)
     hls_url = models.URLField(max_length=500, blank=True)
     download_url = models.URLField(max_length=500, blank=True)
-    started_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(default=timezone.now)
     last_chunk_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -394,3 +404,62 @@ class ProviderEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.peer_id} in {self.room_id}"
+
+
+class Presence(TenantModel):
+    """One stay of one peer in a hosted provider's room, as one source saw it: the provider's join and
+    leave events as they arrive, or its statistics afterwards. services/attendance.py merges the two
+    into one history per person."""
+
+    class Source(models.TextChoices):
+        EVENTS = "events", "Join and leave events"
+        STATISTICS = "statistics", "Provider statistics"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="presences")
+    occurrence = models.ForeignKey(Occurrence, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="presences")
+    invitation = models.ForeignKey(Invitation, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="presences")
+    peer_id = models.CharField(max_length=100)
+    source = models.CharField(max_length=12, choices=Source.choices)
+    joined_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True, help_text="Empty while the person is still there.")
+
+    class Meta:
+        ordering = ["joined_at"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "source", "peer_id", "joined_at"],
+                                               name="one_presence_per_start")]
+        indexes = [models.Index(fields=["meeting", "peer_id"])]
+
+    def __str__(self):
+        return f"{self.peer_id} in {self.meeting} from {self.joined_at:%Y-%m-%d %H:%M} ({self.source})"
+
+
+class OccurrenceUsage(models.Model):
+    """A hosted provider's summary of one sitting's room. `final` once statistics were read long enough
+    after the sitting that nothing more will come (they are sampled every 30 seconds)."""
+
+    occurrence = models.OneToOneField(Occurrence, on_delete=models.CASCADE, related_name="usage")
+    participants = models.PositiveIntegerField(default=0)
+    active_seconds = models.PositiveIntegerField(default=0)
+    first_join = models.DateTimeField(null=True, blank=True)
+    last_leave = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField()
+    final = models.BooleanField(default=False)
+
+    def __str__(self):
+        return f"usage of {self.occurrence_id}"
+
+
+class MeetingSync(models.Model):
+    """Where the provider sync of one meeting stands, shown on the meeting page and in admin."""
+
+    meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="sync")
+    requested_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    def __str__(self):
+        return f"sync of {self.meeting_id}"

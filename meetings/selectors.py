@@ -1,7 +1,6 @@
 """Reads for meetings: what a person sees on the dashboard and on a meeting's page."""
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, Now
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Membership
 
@@ -31,12 +30,8 @@ def past_occurrences(meetings: QuerySet[Meeting], now) -> QuerySet[Occurrence]:
 
 
 def invitees(meeting: Meeting) -> QuerySet[Invitation]:
-    """A meeting's invitations with attendance: sessions, minutes attended, whether in the room now."""
-    stay = ExpressionWrapper(Coalesce(F("sessions__ended_at"), Now()) - F("sessions__started_at"),
-                             output_field=DurationField())
-    return (meeting.invitations.annotate(
-        attended=Sum(stay), session_count=Count("sessions"),
-        in_room=Count("sessions", filter=Q(sessions__ended_at__isnull=True)))
+    """A meeting's invitations, with whether each person is in the room now."""
+    return (meeting.invitations.annotate(in_room=Count("sessions", filter=Q(sessions__ended_at__isnull=True)))
         .order_by("display_name", "pk"))
 
 

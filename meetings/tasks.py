@@ -81,17 +81,35 @@ def discard_stalled_recordings() -> int:
 
 @shared_task(bind=True, autoretry_for=(ProviderError,), retry_backoff=30, retry_backoff_max=1800,
              retry_jitter=True, max_retries=8, acks_late=True)
-def sync_meeting_recordings(self, meeting_id: int) -> dict:
-    """Idempotent (upserts on the provider's id), so a retry or a second worker is harmless."""
-    from .models import Meeting
-    from .services.sync import sync_recordings
+def sync_meeting_task(self, meeting_id: int, everything: bool = False) -> dict:
+    """Recordings and statistics of one hosted meeting. Idempotent, so a retry or a second worker
+    is harmless; an outage is retried with backoff and the next run catches up."""
+    from .models import Meeting, MeetingSync
+    from .services.sync import sync_meeting
 
     meeting = Meeting.objects.select_related("provider_account").filter(pk=meeting_id).first()
-    if meeting is None or meeting.provider_account is None:
+    if meeting is None or meeting.provider_account is None or meeting.provider == "builtin":
         return {}
+    started = timezone.now()
     try:
-        return sync_recordings(meeting)
+        result = sync_meeting(meeting, everything=everything)
     except ProviderError as error:
+        MeetingSync.objects.update_or_create(meeting=meeting, defaults={
+            "last_run_at": started, "last_error": str(error)[:300]})
         if error.permanent:
             return {"error": str(error)}
         raise
+    MeetingSync.objects.update_or_create(meeting=meeting, defaults={
+        "last_run_at": started, "last_success_at": started, "last_error": "", "result": result})
+    return result
+
+
+@shared_task
+def sync_hosted_meetings() -> int:
+    """Beat: queue a sync of every hosted meeting that has something new to bring home."""
+    from .services.sync import meetings_due
+
+    due = list(meetings_due().values_list("pk", flat=True))
+    for meeting_id in due:
+        sync_meeting_task.delay(meeting_id)
+    return len(due)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import calendar, hosts, join, providers, recordings
+from .views import calendar, hosts, join, providers, recordings, reports
 
 M = "o/<slug:org_slug>/meetings/<str:meeting_code>/"
 
@@ -16,6 +16,9 @@ urlpatterns = [
     path(M + "occurrences/<str:occurrence_code>/edit/", hosts.occurrence_edit, name="occurrence_edit"),
     path(M + "occurrences/<str:occurrence_code>/cancel/", hosts.occurrence_cancel, name="occurrence_cancel"),
     path(M + "occurrences/<str:occurrence_code>/end/", hosts.occurrence_end, name="occurrence_end"),
+    path(M + "sync/", reports.meeting_sync, name="meeting_sync"),
+    path(M + "attendance.csv", reports.attendance_csv, name="attendance_csv"),
+    path("o/<slug:org_slug>/usage/", reports.usage, name="usage"),
     path(M + "invite/", hosts.invite, name="invite"),
     path(M + "invite/members/", hosts.invite_members, name="invite_members"),
     path(M + "invite/paste/", hosts.invite_paste, name="invite_paste"),

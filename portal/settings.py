@@ -215,6 +215,7 @@ CELERY_BEAT_SCHEDULE = {
     "end-finished-occurrences": {"task": "meetings.tasks.end_finished_occurrences", "schedule": 300.0},
     "end-abandoned-room-sessions": {"task": "meetings.tasks.end_abandoned_sessions", "schedule": 60.0},
     "discard-stalled-recordings": {"task": "meetings.tasks.discard_stalled_recordings", "schedule": 900.0},
+    "sync-hosted-meetings": {"task": "meetings.tasks.sync_hosted_meetings", "schedule": 600.0},
 }
 
 REST_FRAMEWORK = {

@@ -1,6 +1,6 @@
 """A local server that follows Gcore's Streaming API contract (seed 004 and providers.md), run as
 its own process: APIKey auth, the current paged videos search and the legacy one, video metadata
-(durations in milliseconds), peer statistics, error bodies, and a 4-requests-per-second limit
+(durations in milliseconds), peer statistics over a from/to window, error bodies, and a 4-requests-per-second limit
 answered with 429. Tests load data and inject failures through /_control, and read its request log.
 
     python tests/gcore_api_server.py --control-token SECRET     # prints "LISTENING <port>"
@@ -12,6 +12,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,7 +23,6 @@ class State:
         self.lock = threading.Lock()
         self.api_token = ""
         self.videos: list[dict] = []
-        self.summaries: dict[str, dict] = {}
         self.peers: dict[str, list] = {}
         self.legacy_only = False
         self.fail_next = 0
@@ -98,13 +98,27 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/streaming/videos/"):
             video = next((v for v in state.videos if str(v["id"]) == path.rsplit("/", 1)[1]), None)
             return self._json(200, video) if video else self._json(404, {"error": "Not found"})
-        if path == "/streaming/statistics/peers/summary":
-            data = state.summaries.get(query.get("room_id", ""))
-            return self._json(200, {"data": data, "errors": []}) if data else self._json(404, {"error": "No data"})
-        if path == "/streaming/statistics/peers":
-            data = state.peers.get(query.get("room_id", ""))
-            return self._json(200, {"data": data, "errors": []}) if data else self._json(404, {"error": "No data"})
+        if path in ("/streaming/statistics/peers/summary", "/streaming/statistics/peers"):
+            try:
+                start, end = _timestamp(query["from"]), _timestamp(query["to"])
+                room = query["room_id"]
+            except (KeyError, ValueError):
+                return self._json(400, {"error": "room_id, from and to are required"})
+            sessions = [p for p in state.peers.get(room, []) if start <= p["join_time"] <= end]
+            if not sessions:
+                return self._json(404, {"error": "No data"})
+            if path.endswith("/peers"):
+                return self._json(200, {"data": sessions, "errors": []})
+            first, last = min(p["join_time"] for p in sessions), max(p["leave_time"] for p in sessions)
+            return self._json(200, {"data": {"participants": len({p["person_id"] for p in sessions}),
+                                             "start_time": first, "end_time": last, "duration": last - first},
+                                    "errors": []})
         return self._json(404, {"error": "Not found"})
+
+
+def _timestamp(text: str) -> float:
+    """The seed's from/to, e.g. 2021-06-21T00:00:00.0Z, as UNIX seconds."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def main():

@@ -9,6 +9,7 @@ from django.utils import timezone
 from .. import links
 from ..models import Invitation, JoinSession, Meeting, Occurrence
 from ..providers.gcore import meeting_uid_of
+from . import attendance
 from .joining import opens_before
 
 
@@ -78,9 +79,15 @@ def room_is_ours(account, room_id: str) -> bool:
 
 
 def apply_event(event) -> None:
-    """A join or leave moves the person's live join session; repeating one changes nothing more."""
+    """A join or leave opens or closes the person's stay and moves their live join session; repeating
+    one changes nothing more."""
     if event.applied:
         return
+    uid = meeting_uid_of(event.room_id)
+    meeting = Meeting.objects.of(event.account.organization).filter(ical_uid=uid).first() if uid else None
+    if meeting is not None:
+        record = attendance.record_join if event.kind == JOINED else attendance.record_leave
+        record(meeting=meeting, peer_id=event.peer_id, at=event.received_at)
     session = _session_for(event.account, event.room_id, event.peer_id)
     if session is not None:
         if event.kind == JOINED:

@@ -1,17 +1,51 @@
-"""Bringing a hosted provider's data home: recordings of a meeting, upserted on the provider's id.
+"""Bringing a hosted provider's data home: a meeting's recordings, and each sitting's statistics (the
+room summary and every participant's sessions).
 
-Running a sync twice, or in two workers at once, changes nothing the second time: rows are keyed by
-the provider's id (a unique constraint settles a race), and a recording that the provider no longer
-has is removed here too.
+Running a sync twice, or in two workers at once, changes nothing the second time: recordings are keyed
+by the provider's id and statistics sessions by (meeting, peer, join time), with unique constraints
+settling races; a recording that the provider no longer has is removed here too. Statistics of a
+sitting are read again until a read comes long enough after it that nothing more will arrive.
 """
 
-from django.db import IntegrityError, transaction
+from datetime import UTC, datetime, timedelta
 
-from ..models import Meeting, Recording
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ..models import Invitation, Meeting, MeetingSync, Occurrence, OccurrenceUsage, Presence, Recording
 from ..providers.gcore import room_id
 from ..providers.gcore_streaming import StreamingClient
 
 READY_STATUSES = {"ready", "viewable"}
+# Statistics arrive every 30 seconds; a read this long after a sitting's window sees all of them.
+STATISTICS_SETTLE = timedelta(hours=1)
+# Past sittings the beat keeps an eye on: recordings can still be processed, or deleted, there.
+WATCHED_FOR = timedelta(days=30)
+RESYNC_EVERY = timedelta(hours=24)
+
+
+def _upsert(model, lookup: dict, values: dict) -> bool:
+    """update_or_create that survives another worker creating the same row at the same moment."""
+    try:
+        with transaction.atomic():
+            return model.objects.update_or_create(**lookup, defaults=values)[1]
+    except IntegrityError:
+        model.objects.filter(**lookup).update(**values)
+        return False
+
+
+def _moment(value) -> datetime | None:
+    """The provider's times: UNIX seconds, or ISO 8601."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def _download_url(video: dict) -> str:
@@ -23,6 +57,8 @@ def _download_url(video: dict) -> str:
 
 def sync_recordings(meeting: Meeting) -> dict:
     """Upsert the provider's videos of this meeting (a long session arrives as several videos)."""
+    from .attendance import occurrence_at
+
     client = StreamingClient(meeting.provider_account)
     seen, created = set(), 0
     for found in client.videos_for_room(room_id(meeting)):
@@ -30,23 +66,89 @@ def sync_recordings(meeting: Meeting) -> dict:
         if video is None:  # deleted between the search and now
             continue
         seen.add(str(video["id"]))
+        started = _moment(video.get("recording_started_at")) or _moment(video.get("created_at"))
         values = {
-            "organization_id": meeting.organization_id, "meeting": meeting,
+            "organization_id": meeting.organization_id,
             "status": Recording.Status.READY if video.get("status") in READY_STATUSES else Recording.Status.UPLOADING,
             "duration_seconds": (video.get("duration") or 0) / 1000,  # the API gives milliseconds
             "hls_url": video.get("hls_url") or "", "download_url": _download_url(video),
             "content_type": "application/vnd.apple.mpegurl",
         }
-        try:
-            with transaction.atomic():
-                _, was_created = Recording.objects.update_or_create(
-                    provider=meeting.provider, provider_recording_id=str(video["id"]), defaults=values)
-        except IntegrityError:  # another worker created it a moment ago
-            Recording.objects.filter(provider=meeting.provider, provider_recording_id=str(video["id"])).update(
-                **{k: v for k, v in values.items() if k != "meeting"})
-            was_created = False
-        created += was_created
+        if started:
+            values.update(started_at=started, occurrence=occurrence_at(meeting, started))
+        created += _upsert(Recording, {"meeting": meeting, "provider": meeting.provider,
+                                       "provider_recording_id": str(video["id"])}, values)
     gone = meeting.recordings.filter(provider=meeting.provider).exclude(provider_recording_id="").exclude(
         provider_recording_id__in=seen)
     removed, _ = gone.delete()
     return {"videos": len(seen), "created": created, "removed": removed}
+
+
+def _window(occurrence: Occurrence) -> tuple[datetime, datetime]:
+    return (occurrence.start - timedelta(minutes=settings.JOIN_OPENS_MINUTES_BEFORE),
+            occurrence.end + timedelta(minutes=settings.JOIN_GRACE_MINUTES_AFTER))
+
+
+def sittings_to_read(meeting: Meeting, *, now: datetime, everything: bool = False):
+    """Sittings whose window is over and whose statistics are not final yet (all past ones when
+    `everything`)."""
+    over = meeting.occurrences.exclude(status=Occurrence.Status.CANCELLED).filter(
+        end__lte=now - timedelta(minutes=settings.JOIN_GRACE_MINUTES_AFTER))
+    return over if everything else over.filter(Q(usage__isnull=True) | Q(usage__final=False))
+
+
+def sync_statistics(meeting: Meeting, *, now: datetime | None = None, everything: bool = False) -> dict:
+    """Each due sitting's room summary and participants' sessions, read over that sitting's window
+    (the room id is the same for every sitting of a series, so windows keep them apart)."""
+    now = now or timezone.now()
+    client = StreamingClient(meeting.provider_account)
+    room = room_id(meeting)
+    peers = dict(Invitation.objects.filter(meeting=meeting).values_list("peer_id", "pk"))
+    sittings, sessions = 0, 0
+    for occurrence in sittings_to_read(meeting, now=now, everything=everything):
+        start, end = _window(occurrence)
+        summary = client.room_summary(room, start, end) or {}
+        rows = []
+        for item in client.room_peers(room, start, end):
+            joined, left = _moment(item.get("join_time")), _moment(item.get("leave_time"))
+            if not item.get("person_id") or joined is None:
+                continue
+            rows.append(Presence(organization_id=meeting.organization_id, meeting=meeting, occurrence=occurrence,
+                                 invitation_id=peers.get(str(item["person_id"])), peer_id=str(item["person_id"]),
+                                 source=Presence.Source.STATISTICS, joined_at=joined, left_at=left or joined))
+        Presence.objects.bulk_create(rows, update_conflicts=True,
+                                     unique_fields=["meeting", "source", "peer_id", "joined_at"],
+                                     update_fields=["left_at", "occurrence", "invitation"])
+        _upsert(OccurrenceUsage, {"occurrence": occurrence}, {
+            "participants": summary.get("participants") or 0, "active_seconds": summary.get("duration") or 0,
+            "first_join": _moment(summary.get("start_time")), "last_leave": _moment(summary.get("end_time")),
+            "synced_at": now, "final": now >= end + STATISTICS_SETTLE})
+        sittings += 1
+        sessions += len(rows)
+    return {"sittings": sittings, "sessions": sessions}
+
+
+def sync_meeting(meeting: Meeting, *, everything: bool = False) -> dict:
+    return {**sync_recordings(meeting), **sync_statistics(meeting, everything=everything)}
+
+
+def meetings_due(now: datetime | None = None):
+    """Hosted meetings the beat should sync: a recent sitting whose statistics are not final, or no
+    successful sync for a day while recordings may still change at the provider."""
+    now = now or timezone.now()
+    over = now - timedelta(minutes=settings.JOIN_GRACE_MINUTES_AFTER)
+    recent = Q(occurrences__end__lte=over, occurrences__end__gte=now - WATCHED_FOR) & ~Q(
+        occurrences__status=Occurrence.Status.CANCELLED)
+    unsettled = Q(occurrences__usage__isnull=True) | Q(occurrences__usage__final=False)
+    stale = Q(sync__isnull=True) | Q(sync__last_success_at__isnull=True) | Q(
+        sync__last_success_at__lt=now - RESYNC_EVERY)
+    return (Meeting.objects.exclude(provider="builtin").filter(provider_account__enabled=True)
+            .filter(recent & (unsettled | stale)).distinct())
+
+
+def request_sync(meeting: Meeting) -> None:
+    """Ask a worker to sync this meeting now (the page's and the admin's "Sync now")."""
+    from ..tasks import sync_meeting_task
+
+    MeetingSync.objects.update_or_create(meeting=meeting, defaults={"requested_at": timezone.now()})
+    transaction.on_commit(lambda: sync_meeting_task.delay(meeting.pk, everything=True))

@@ -27,11 +27,11 @@ from ..forms import (
     RoomForm,
     TransferForm,
 )
-from ..models import Invitation, Meeting, Occurrence, Role, Room
+from ..models import Invitation, Meeting, MeetingSync, Occurrence, Role, Room
 from ..providers import get_provider
 from ..recurrence import describe
+from ..services import attendance, scheduling
 from ..services import invitations as invitation_services
-from ..services import scheduling
 
 INVITEES_PER_PAGE = 50
 OCCURRENCES_SHOWN = 12
@@ -295,6 +295,9 @@ def _meeting_page(request, meeting: Meeting, forms: dict | None = None):
         "report": forms.get("report"),
         "open_link": open_link, "open_link_form": OpenLinkForm(),
         "recordings": meeting.recordings.filter(status="ready"),
+        "attendance": attendance.attendance(meeting), "hosted": meeting.provider != "builtin",
+        "provider_name": get_provider(meeting.provider).name,
+        "sync": MeetingSync.objects.filter(meeting=meeting).first() if meeting.provider != "builtin" else None,
         "role_choices": Role.choices,
         "host_join_url": reverse("join", args=[links.invitation_token(own)]) if own else None,
         "new_link": request.session.pop("new_link", None),

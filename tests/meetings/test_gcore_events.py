@@ -6,9 +6,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from meetings.models import JoinSession, ProviderEvent
+from meetings.models import JoinSession, Presence, ProviderEvent
 from meetings.providers.gcore import room_id
-from meetings.services import joining
+from meetings.services import attendance, joining
+from meetings.services.provider_access import EVENT_KINDS, apply_event
 
 from ..factories import GcoreMeetingFactory, InvitationFactory, ProviderAccountFactory
 
@@ -75,6 +76,24 @@ def test_a_leave_before_any_join_is_harmless(account, session, django_capture_on
 
     stay = JoinSession.objects.get(pk=session.pk)
     assert (stay.connected, stay.disconnected_at, stay.ended_at) == (False, None, None)
+    assert not Presence.objects.exists()
+    send(account, body(session, "connected"), capture=django_capture_on_commit_callbacks)
+    assert [row.name for row in attendance.attendance(session.occurrence.meeting)] == ["Eve"]
+
+
+def test_events_become_the_persons_stays_in_the_attendance_report(account, session,
+                                                                  django_capture_on_commit_callbacks):
+    for event in ("connected", "connected", "disconnected", "joinPeer", "closePeer"):
+        ProviderEvent.objects.create(account=account, dedupe_key=event + str(ProviderEvent.objects.count()),
+                                     kind=EVENT_KINDS[event], room_id=room_id(session.occurrence.meeting),
+                                     peer_id=session.invitation.peer_id, payload={})
+    for event in ProviderEvent.objects.order_by("pk"):
+        apply_event(event)
+
+    stays = Presence.objects.filter(invitation=session.invitation, source="events")
+    assert stays.count() == 2 and not stays.filter(left_at__isnull=True).exists()
+    [row] = attendance.attendance(session.occurrence.meeting)
+    assert (row.name, row.sessions) == ("Eve", 1)  # two stays moments apart are one session
 
 
 @pytest.mark.parametrize("header, payload, status", [

@@ -74,19 +74,22 @@ def test_a_refused_token_is_permanent_and_not_retried(account, gcore_api):
     assert len(gcore_api.log()) == 1
 
 
-def test_statistics_come_back_and_no_data_is_not_an_error(account, gcore_api):
-    summary = {"participants": 2, "start_time": "2026-11-23T10:00:00Z", "end_time": "2026-11-23T11:00:00Z",
-               "duration": 3600}
-    gcore_api.set(summaries={"serv0room": summary},
-                  peers={"serv0room": [{"person_id": "peer-1", "join_time": "2026-11-23T10:00:05Z",
-                                        "leave_time": "2026-11-23T10:30:00Z", "duration": 1795}]})
+def test_statistics_come_back_over_the_asked_window_and_no_data_is_not_an_error(account, gcore_api):
+    ten = datetime(2026, 11, 23, 10, tzinfo=UTC).timestamp()
+    gcore_api.set(peers={"serv0room": [
+        {"person_id": "peer-1", "join_time": ten + 5, "leave_time": ten + 1800, "duration": 1795},
+        {"person_id": "peer-2", "join_time": ten + 60, "leave_time": ten + 3600, "duration": 3540},
+        {"person_id": "peer-1", "join_time": ten + 86400, "leave_time": ten + 90000, "duration": 3600}]})
     client, start, end = StreamingClient(account), datetime(2026, 11, 23, 9, tzinfo=UTC), datetime(2026, 11, 23, 12,
                                                                                                     tzinfo=UTC)
 
-    assert client.room_summary("serv0room", start, end) == summary
-    assert client.room_peers("serv0room", start, end)[0]["person_id"] == "peer-1"
+    assert client.room_summary("serv0room", start, end) == {"participants": 2, "start_time": ten + 5,
+                                                            "end_time": ten + 3600, "duration": 3595}
+    assert [p["person_id"] for p in client.room_peers("serv0room", start, end)] == ["peer-1", "peer-2"]
     assert client.room_peers("serv3empty", start, end) == []
-    assert gcore_api.log()[0]["query"]["from"] == "2026-11-23T09:00:00Z"
+    assert client.room_summary("serv3empty", start, end) is None
+    assert gcore_api.log()[0]["query"] == {"room_id": "serv0room", "from": "2026-11-23T09:00:00Z",
+                                           "to": "2026-11-23T12:00:00Z"}
 
 
 HAMMER = """

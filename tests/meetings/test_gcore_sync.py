@@ -5,7 +5,7 @@ import pytest
 from accounts.models import Membership
 from meetings.models import Recording
 from meetings.providers.gcore import room_id
-from meetings.tasks import sync_meeting_recordings
+from meetings.tasks import sync_meeting_task
 
 from ..factories import GcoreMeetingFactory, ProviderAccountFactory
 
@@ -32,9 +32,9 @@ def test_a_long_session_split_by_the_provider_becomes_several_recordings(meeting
     room = room_id(meeting)
     gcore_api.set(videos=[video(room, 1, hours=4), video(room, 2, hours=1.5), video("serv0someoneelse", 3)])
 
-    result = sync_meeting_recordings.apply(args=[meeting.pk]).get()
+    result = sync_meeting_task.apply(args=[meeting.pk]).get()
 
-    assert result == {"videos": 2, "created": 2, "removed": 0}
+    assert (result["videos"], result["created"], result["removed"]) == (2, 2, 0)
     recordings = {r.provider_recording_id: r for r in Recording.objects.filter(meeting=meeting)}
     assert set(recordings) == {"501", "502"}
     assert recordings["501"].duration_seconds == 4 * 3600 and recordings["502"].duration_seconds == 5400
@@ -45,24 +45,24 @@ def test_a_long_session_split_by_the_provider_becomes_several_recordings(meeting
 def test_running_the_sync_again_changes_nothing_and_deletions_follow(meeting, gcore_api):
     room = room_id(meeting)
     gcore_api.set(videos=[video(room, 1), video(room, 2, status="pending")])
-    sync_meeting_recordings.apply(args=[meeting.pk])
+    sync_meeting_task.apply(args=[meeting.pk])
     before = list(Recording.objects.order_by("pk").values())
 
-    again = sync_meeting_recordings.apply(args=[meeting.pk]).get()
+    again = sync_meeting_task.apply(args=[meeting.pk]).get()
     assert again["created"] == 0 and list(Recording.objects.order_by("pk").values()) == before
 
     gcore_api.set(videos=[video(room, 2)])
-    assert sync_meeting_recordings.apply(args=[meeting.pk]).get()["removed"] == 1
+    assert sync_meeting_task.apply(args=[meeting.pk]).get()["removed"] == 1
     assert list(Recording.objects.values_list("provider_recording_id", "status")) == [("502", "ready")]
 
 
 def test_an_outage_raises_for_a_later_retry_and_loses_nothing(meeting, gcore_api):
     room = room_id(meeting)
     gcore_api.set(videos=[video(room, 1)])
-    sync_meeting_recordings.apply(args=[meeting.pk])
+    sync_meeting_task.apply(args=[meeting.pk])
     gcore_api.set(fail_next=1000)
 
-    outcome = sync_meeting_recordings.apply(args=[meeting.pk], retries=8)  # the last allowed attempt
+    outcome = sync_meeting_task.apply(args=[meeting.pk], retries=8)  # the last allowed attempt
 
     assert outcome.failed()
     assert list(Recording.objects.values_list("provider_recording_id", flat=True)) == ["501"]
@@ -70,7 +70,7 @@ def test_an_outage_raises_for_a_later_retry_and_loses_nothing(meeting, gcore_api
 
 def test_synced_recordings_show_on_the_meeting_page(meeting, gcore_api, client):
     gcore_api.set(videos=[video(room_id(meeting), 1)])
-    sync_meeting_recordings.apply(args=[meeting.pk])
+    sync_meeting_task.apply(args=[meeting.pk])
     client.force_login(meeting.owner)
     Membership.objects.create(organization=meeting.organization, user=meeting.owner, role="host")
 

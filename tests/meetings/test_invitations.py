@@ -1,10 +1,13 @@
 """Hosts invite people one by one, from the organization, by pasted list or CSV; manage their links."""
 
+import uuid
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from meetings.models import Invitation
+from meetings.models import Invitation, JoinSession
 from meetings.services import invitations
 
 from ..factories import InvitationFactory, MeetingFactory, MembershipFactory, UserFactory
@@ -177,12 +180,19 @@ def test_the_meeting_page_of_1000_invitees_is_paginated_and_cheap(as_owner, meet
         Invitation(organization=meeting.organization, meeting=meeting, email=f"p{n}@example.net",
                    display_name=f"Person {n:04d}", role="participant", timezone="UTC") for n in range(1000)])
 
+    sitting = meeting.occurrences.first()
+    JoinSession.objects.bulk_create([
+        JoinSession(organization=meeting.organization, invitation=invitation, occurrence=sitting,
+                    key_hash=uuid.uuid4().hex, started_at=sitting.start, ended_at=sitting.start + timedelta(minutes=5))
+        for invitation in meeting.invitations.all()[:300]])
+
     as_owner.get(url(meeting))  # a fresh login writes the session once (current organization); not counted
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(12):  # 10, plus the attendance report's stays and their people
         page = as_owner.get(url(meeting) + "?page=2")
 
     assert page.status_code == 200
     assert page.content.count(b"data-invitee=") == 50
+    assert page.content.split(b'id="attendance-table"')[1].split(b"</table>")[0].count(b"<tr>") == 301
     assert b"Page 2 of 20" in page.content
 
 

@@ -1,0 +1,180 @@
+"""Attendance: who was in a meeting's room, when, and for how long.
+
+The built-in provider knows it first-hand (join sessions). A hosted provider tells it twice: join and
+leave events while the meeting runs, and statistics afterwards (sampled every 30 seconds). Both are
+kept as Presence rows; here they are merged into one history per person (per invitation, or per
+peer id the portal did not issue), so a stay that both sources saw counts once.
+"""
+
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from ..models import Invitation, JoinSession, Meeting, Occurrence, Presence, Recording
+
+# Stays closer than this are one stay: statistics are sampled every 30 s and the provider's clock
+# and ours differ, so the same stay seen by both sources starts and ends a little apart.
+MERGE_GAP = timedelta(seconds=60)
+
+
+def merge(stays: list[tuple[datetime, datetime]], gap: timedelta = MERGE_GAP) -> list[tuple[datetime, datetime]]:
+    """The union of possibly overlapping stays, as disjoint stays in time order."""
+    merged: list[list[datetime]] = []
+    for start, end in sorted(stays):
+        if merged and start <= merged[-1][1] + gap:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(start, end) for start, end in merged]
+
+
+# --- Join and leave events ------------------------------------------------------------------------
+
+def record_join(*, meeting: Meeting, peer_id: str, at: datetime) -> None:
+    """A provider said this peer connected; a repeated join while still there changes nothing."""
+    if Presence.objects.filter(meeting=meeting, source=Presence.Source.EVENTS, peer_id=peer_id,
+                               left_at__isnull=True).exists():
+        return
+    invitation = Invitation.objects.filter(meeting=meeting, peer_id=peer_id).first()
+    Presence.objects.get_or_create(
+        meeting=meeting, source=Presence.Source.EVENTS, peer_id=peer_id, joined_at=at,
+        defaults={"organization_id": meeting.organization_id, "invitation": invitation,
+                  "occurrence": occurrence_at(meeting, at)})
+
+
+def record_leave(*, meeting: Meeting, peer_id: str, at: datetime) -> None:
+    """A provider said this peer's connection closed; a leave with no open stay is a repeat, or
+    arrived before its join, and changes nothing."""
+    open_stay = (Presence.objects.filter(meeting=meeting, source=Presence.Source.EVENTS, peer_id=peer_id,
+                                         left_at__isnull=True, joined_at__lte=at)
+                 .order_by("-joined_at").first())
+    if open_stay is not None:
+        Presence.objects.filter(pk=open_stay.pk, left_at__isnull=True).update(left_at=at)
+
+
+def occurrence_at(meeting: Meeting, moment: datetime) -> Occurrence | None:
+    """The sitting whose joining window holds this moment."""
+    before = timedelta(minutes=settings.JOIN_OPENS_MINUTES_BEFORE)
+    after = timedelta(minutes=settings.JOIN_GRACE_MINUTES_AFTER)
+    return (meeting.occurrences.filter(start__lte=moment + before, end__gte=moment - after)
+            .exclude(status=Occurrence.Status.CANCELLED).order_by("start").first())
+
+
+# --- The report -----------------------------------------------------------------------------------
+
+@dataclass
+class AttendanceRow:
+    name: str
+    role: str
+    email: str
+    sessions: int
+    first_join: datetime
+    last_leave: datetime | None  # None while still in the room
+    seconds: float
+
+    @property
+    def minutes(self) -> int:
+        return round(self.seconds / 60)
+
+
+Stays = dict[tuple[int, str], list[tuple[datetime, datetime]]]
+
+
+def _stays_by_person(meetings, now, *, builtin: bool = True, hosted: bool = True) -> tuple[Stays, set]:
+    """(meeting id, person key) -> stays, and the keys of people in the room now. Built-in meetings
+    know stays from their join sessions, hosted ones from Presence rows. The person key is the
+    invitation id, or the provider's peer id when the portal did not issue it. An open stay ends now,
+    or when its sitting closed if its leave was lost."""
+    stays: Stays = defaultdict(list)
+    present = set()
+    after = timedelta(minutes=settings.JOIN_GRACE_MINUTES_AFTER)
+    sessions = (JoinSession.objects.filter(occurrence__meeting__in=meetings.filter(provider="builtin"), admitted=True)
+                .values_list("occurrence__meeting_id", "invitation_id", "started_at", "ended_at") if builtin else [])
+    for meeting_id, invitation_id, started, ended in sessions:
+        key = (meeting_id, str(invitation_id))
+        stays[key].append((started, ended or now))
+        if ended is None:
+            present.add(key)
+    presences = (Presence.objects.filter(meeting__in=meetings.exclude(provider="builtin")).values_list(
+        "meeting_id", "invitation_id", "peer_id", "joined_at", "left_at", "occurrence__end") if hosted else [])
+    for meeting_id, invitation_id, peer_id, joined, left, sitting_end in presences:
+        key = (meeting_id, str(invitation_id) if invitation_id else peer_id)
+        if left is None:
+            closes = sitting_end + after if sitting_end else now
+            left = min(now, closes)
+            if closes > now:
+                present.add(key)
+        stays[key].append((joined, max(joined, left)))
+    return stays, present
+
+
+def attendance(meeting: Meeting, now: datetime | None = None) -> list[AttendanceRow]:
+    """One row per person who was in the room, in order of first arrival."""
+    now = now or timezone.now()
+    builtin = meeting.provider == "builtin"
+    stays, present = _stays_by_person(Meeting.objects.filter(pk=meeting.pk), now, builtin=builtin, hosted=not builtin)
+    ids = [int(key) for _, key in stays if key.isdigit()]
+    invitations = meeting.invitations.in_bulk(ids) if ids else {}
+    rows = []
+    for (meeting_id, key), person_stays in stays.items():
+        merged = merge(person_stays)
+        invitation = invitations.get(int(key)) if key.isdigit() else None
+        rows.append(AttendanceRow(
+            name=invitation.display_name if invitation else f"Unknown participant {key[:12]}",
+            role=invitation.get_role_display() if invitation else "—",
+            email=invitation.email if invitation else "",
+            sessions=len(merged), first_join=merged[0][0],
+            last_leave=None if (meeting_id, key) in present else merged[-1][1],
+            seconds=sum((end - start).total_seconds() for start, end in merged)))
+    return sorted(rows, key=lambda row: (row.first_join, row.name))
+
+
+# --- Organization usage ---------------------------------------------------------------------------
+
+@dataclass
+class MonthUsage:
+    month: datetime  # first day of the month, in the organization's zone
+    meetings: int = 0
+    participant_minutes: float = 0
+    recording_hours: float = 0
+
+
+def monthly_usage(organization, *, months: int = 12, now: datetime | None = None) -> list[MonthUsage]:
+    """Meetings held, participant minutes and recording hours per month, the last `months` months,
+    oldest first, in the organization's timezone."""
+    now = now or timezone.now()
+    zone = zoneinfo.ZoneInfo(organization.timezone or "UTC")
+    local_now = now.astimezone(zone)
+    first = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    starts = [first]
+    for _ in range(months - 1):
+        starts.insert(0, (starts[0] - timedelta(days=1)).replace(day=1))
+    by_month = {(s.year, s.month): MonthUsage(month=s) for s in starts}
+
+    def bucket(moment):
+        local = moment.astimezone(zone)
+        return by_month.get((local.year, local.month))
+
+    since = starts[0]
+    held = (Occurrence.objects.filter(meeting__organization=organization, start__gte=since, start__lte=now)
+            .exclude(status=Occurrence.Status.CANCELLED).exclude(meeting__status=Meeting.Status.CANCELLED)
+            .values_list("start", flat=True))
+    for start in held:
+        if month := bucket(start):
+            month.meetings += 1
+    meetings = Meeting.objects.of(organization).filter(
+        Q(occurrences__start__gte=since - timedelta(days=1))).distinct()
+    for stays in _stays_by_person(meetings, now)[0].values():
+        for start, end in merge(stays):
+            if start >= since and (month := bucket(start)):
+                month.participant_minutes += (end - start).total_seconds() / 60
+    recordings = Recording.objects.of(organization).filter(status=Recording.Status.READY, started_at__gte=since)
+    for started, seconds in recordings.values_list("started_at", "duration_seconds"):
+        if month := bucket(started):
+            month.recording_hours += seconds / 3600
+    return list(by_month.values())

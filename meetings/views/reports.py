@@ -1,0 +1,72 @@
+"""Reports for hosts and organization admins: a meeting's attendance (with CSV), syncing a hosted
+meeting on demand, and the organization's usage per month."""
+
+import csv
+from datetime import UTC
+
+from django.contrib import messages
+from django.http import HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accounts.models import Membership
+from accounts.tenancy import organization_view
+
+from ..providers import get_provider
+from ..services import attendance
+from ..services.sync import request_sync
+from .hosts import _managed_meeting, _to_meeting_page
+
+CSV_TIME = "%Y-%m-%d %H:%M:%S"
+
+
+@organization_view(minimum_role=Membership.Role.HOST)
+def meeting_sync(request, meeting_code):
+    meeting = _managed_meeting(request, meeting_code)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if meeting.provider == "builtin" or meeting.provider_account is None:
+        messages.error(request, "This meeting is held on the built-in provider; there is nothing to sync.")
+    else:
+        request_sync(meeting)
+        messages.success(request, f"Syncing with {get_provider(meeting.provider).name}: recordings and attendance "
+                                  "appear here when it is done.")
+    return _to_meeting_page(meeting, "#attendance")
+
+
+@organization_view(minimum_role=Membership.Role.HOST)
+def attendance_csv(request, meeting_code):
+    meeting = _managed_meeting(request, meeting_code)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"attendance-{meeting.code}-{timezone.now():%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(["Person", "Email", "Role", "Sessions", "First join (UTC)", "Last leave (UTC)", "Minutes"])
+    for row in attendance.attendance(meeting):
+        writer.writerow([_safe(row.name), _safe(row.email), row.role, row.sessions,
+                         row.first_join.astimezone(UTC).strftime(CSV_TIME),
+                         row.last_leave.astimezone(UTC).strftime(CSV_TIME) if row.last_leave else "",
+                         row.minutes])
+    return response
+
+
+def _safe(text: str) -> str:
+    """Names come from invitees: keep a spreadsheet from reading one as a formula."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@organization_view(minimum_role=Membership.Role.ADMIN)
+@require_GET
+def usage(request):
+    months = attendance.monthly_usage(request.organization)
+    peak = max([m.participant_minutes for m in months] + [1])
+    for month in months:
+        month.bar = round(100 * month.participant_minutes / peak)
+    return render(request, "meetings/usage.html", {
+        "tab": "usage", "months": months, "totals": {
+            "meetings": sum(m.meetings for m in months),
+            "participant_minutes": sum(m.participant_minutes for m in months),
+            "recording_hours": sum(m.recording_hours for m in months)}})
