@@ -26,6 +26,7 @@ class State:
         self.peers: dict[str, list] = {}
         self.legacy_only = False
         self.fail_next = 0
+        self.throttle_next = 0
         self.retry_after = None
         self.recent: deque = deque()
         self.log: list[dict] = []
@@ -40,6 +41,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _json(self, status, body, headers=None):
         raw = json.dumps(body).encode()
+        if getattr(self, "entry", None) is not None:
+            self.entry["status"] = status
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(raw)))
@@ -66,13 +69,15 @@ class Handler(BaseHTTPRequestHandler):
         now = time.time()
         state = self.state
         with state.lock:
-            state.log.append({"at": now, "path": url.path, "query": query,
-                              "authorization": self.headers.get("Authorization", "")})
+            self.entry = {"at": now, "path": url.path, "query": query,
+                          "authorization": self.headers.get("Authorization", "")}
+            state.log.append(self.entry)
             while state.recent and state.recent[0] <= now - 1:
                 state.recent.popleft()
-            limited = len(state.recent) >= 4
+            limited = len(state.recent) >= 4 or state.throttle_next > 0
+            state.throttle_next = max(0, state.throttle_next - 1)
             state.recent.append(now)
-            failing = state.fail_next > 0
+            failing = not limited and state.fail_next > 0
             if failing:
                 state.fail_next -= 1
         scheme, _, token = self.headers.get("Authorization", "").partition(" ")

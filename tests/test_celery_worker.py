@@ -1,49 +1,22 @@
 """A real Celery worker process, on Redis, sends the emails the web process queues."""
 
 import email
-import os
-import subprocess
-import sys
-import uuid
 from email import policy
 
 import pytest
 from celery.result import AsyncResult
 from celery.signals import after_task_publish
-from django.db import connection
 from django.test import Client
 
 from portal.celery import app as celery_app
 
+from .workers import celery_workers
+
 
 @pytest.fixture
-def worker(transactional_db, settings, tmp_path):
-    """Start `celery worker` against the test database on a queue of its own."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_QUEUE": queue,
-        "PORTAL_VAR_DIR": str(tmp_path),
-        "SECRET_KEY": settings.SECRET_KEY,
-        "CREDENTIALS_KEYS": ",".join(settings.CREDENTIALS_KEYS),
-        "SITE_URL": "http://testserver",
-    }
-    env.pop("EMAIL_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "--without-mingle",
-         "--without-gossip", "--loglevel=WARNING"], env=env)
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_default_queue = queue
-    try:
+def worker(transactional_db, tmp_path):
+    with celery_workers(1, tmp_path):
         yield tmp_path / "mail"
-    finally:
-        celery_app.conf.task_always_eager = True
-        celery_app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
-        process.terminate()
-        process.wait(timeout=20)
 
 
 @pytest.fixture
