@@ -113,3 +113,22 @@ def sync_hosted_meetings() -> int:
     for meeting_id in due:
         sync_meeting_task.delay(meeting_id)
     return len(due)
+
+
+@shared_task(bind=True, autoretry_for=(ProviderError,), retry_backoff=5, retry_backoff_max=120,
+             retry_jitter=True, max_retries=6)
+def tell_provider(self, meeting_id: int, action: str, invitation_id: int | None = None) -> bool:
+    """Carry a moderator's decision into a hosted provider's room: remove one person, or close it.
+    The portal's own state already changed (their access check now refuses them); this ends what
+    is still connected."""
+    from .models import Invitation, Meeting
+    from .providers import get_provider
+
+    meeting = Meeting.objects.select_related("provider_account").filter(pk=meeting_id).first()
+    if meeting is None or meeting.provider_account is None:
+        return False
+    provider = get_provider(meeting.provider, meeting.provider_account)
+    if action == "remove":
+        invitation = Invitation.objects.filter(pk=invitation_id, meeting=meeting).first()
+        return bool(invitation) and provider.remove_participant(meeting=meeting, invitation=invitation)
+    return provider.end_room(meeting=meeting, occurrence=None)

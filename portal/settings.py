@@ -147,6 +147,8 @@ OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=3
 # Gcore's Streaming API (recordings, statistics), and the first retry's delay in seconds.
 GCORE_API_BASE_URL = env("GCORE_API_BASE_URL", default="https://api.gcore.com")
 GCORE_BACKOFF_SECONDS = env.float("GCORE_BACKOFF_SECONDS", default=1.0)
+# One URL for every region's Meet server instead of webrtc3..6.gvideo.co (a private deployment, or tests).
+GCORE_SERVER_BASE_URL = env("GCORE_SERVER_BASE_URL", default="")
 
 # The one door for outbound HTTP (portal/http.py).
 OUTBOUND_TIMEOUT_SECONDS = env.float("OUTBOUND_TIMEOUT_SECONDS", default=10.0)

@@ -22,7 +22,7 @@ class GcoreApi:
                       timeout=5).raise_for_status()
 
     def reset(self, api_token):
-        self.set(api_token=api_token, videos=[], peers={}, legacy_only=False, fail_next=0, throttle_next=0,
+        self.set(api_token=api_token, videos=[], peers={}, legacy_only=False, fail_next=0, throttle_next=0, rooms={},
                  retry_after=None, log=[], recent=[])
 
     def log(self):

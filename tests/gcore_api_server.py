@@ -1,7 +1,9 @@
-"""A local server that follows Gcore's Streaming API contract (seed 004 and providers.md), run as
-its own process: APIKey auth, the current paged videos search and the legacy one, video metadata
-(durations in milliseconds), peer statistics over a from/to window, error bodies, and a 4-requests-per-second limit
-answered with 429. Tests load data and inject failures through /_control, and read its request log.
+"""A local server that follows Gcore's API contracts (seed 004 and providers.md), run as its own
+process. Streaming API: APIKey auth, the current paged videos search and the legacy one, video
+metadata (durations in milliseconds), peer statistics over a from/to window, error bodies, and a
+4-requests-per-second limit answered with 429. Meet server API: closePeer, closeRoom, numberPeers
+and durationOfBroadcast on rooms the test declares. Tests load data and inject failures through
+/_control, and read its request log.
 
     python tests/gcore_api_server.py --control-token SECRET     # prints "LISTENING <port>"
 """
@@ -27,6 +29,7 @@ class State:
         self.legacy_only = False
         self.fail_next = 0
         self.throttle_next = 0
+        self.rooms: dict[str, list] = {}
         self.retry_after = None
         self.recent: deque = deque()
         self.log: list[dict] = []
@@ -52,6 +55,9 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(raw)
 
     def do_POST(self):
+        if urlsplit(self.path).path.startswith("/rooms/"):
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            return self.meet_server("POST", urlsplit(self.path).path, body)
         if urlsplit(self.path).path != "/_control" or not secrets.compare_digest(
                 self.headers.get("X-Control-Token", ""), self.state.control_token):
             return self._json(403, {"error": "forbidden"})
@@ -66,6 +72,8 @@ class Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         if url.path == "/_control/log":
             return self._json(200, self.state.log)
+        if url.path.startswith("/rooms/"):
+            return self.meet_server("GET", url.path, {})
         now = time.time()
         state = self.state
         with state.lock:
@@ -89,6 +97,37 @@ class Handler(BaseHTTPRequestHandler):
         if failing:
             return self._json(502, {"error": "Bad gateway"})
         return self.route(url.path, query)
+
+    def meet_server(self, method, path, body):
+        """The Meet server API of one region: rooms and who is in them (state.rooms)."""
+        state = self.state
+        with state.lock:
+            self.entry = {"at": time.time(), "method": method, "path": path, "body": body,
+                          "authorization": self.headers.get("Authorization", "")}
+            state.log.append(self.entry)
+        scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "apikey" or not secrets.compare_digest(token, state.api_token):
+            return self._json(403, {"error": "Invalid token"})
+        if state.fail_next > 0:
+            state.fail_next -= 1
+            return self._json(500, {"error": "Server connection error"})
+        _, _, room, action = path.split("/", 3)
+        peers = state.rooms.get(room)
+        if peers is None:  # the seed: a room that does not exist answers 400
+            return self._json(400, {"error": "room not found"})
+        if action == "closePeer" and method == "POST":
+            if body.get("peerId") not in peers:
+                return self._json(400, {"error": "peerId not found"})
+            peers.remove(body["peerId"])
+            return self._json(200, {"result": "ok"})
+        if action == "closeRoom":
+            del state.rooms[room]
+            return self._json(200, {"result": "ok"})
+        if action == "numberPeers":
+            return self._json(200, len(peers))
+        if action == "durationOfBroadcast":
+            return self._json(200, 60)
+        return self._json(404, {"error": "Not found"})
 
     def route(self, path, query):
         state = self.state

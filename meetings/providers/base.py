@@ -77,8 +77,13 @@ class Provider:
     def join(self, *, meeting, occurrence, invitation, session) -> JoinTicket:
         raise NotImplementedError
 
-    def remove_participant(self, *, meeting, invitation) -> None:
+    def remove_participant(self, *, meeting, invitation) -> bool:
+        """Disconnect one person from the provider's room now; False when they were not there."""
         raise NotSupported("remove a participant")
 
-    def end_room(self, *, meeting, occurrence) -> None:
+    def end_room(self, *, meeting, occurrence) -> bool:
+        """Close the provider's room for everyone; False when it was not open."""
         raise NotSupported("end a room")
+
+    def people_in_room(self, *, meeting) -> int:
+        raise NotSupported("count the people in a room")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from .. import links
 from ..models import Kind, Role
 from .base import Capabilities, JoinTicket, Provider
+from .gcore_server import ServerClient
 from .signing import mint
 
 TOKEN_LIFETIME = timedelta(minutes=10)
@@ -87,3 +88,12 @@ class GcoreProvider(Provider):
                           token=token, expires_at=now + TOKEN_LIFETIME,
                           options={"allow": IFRAME_PERMISSIONS, "bridge": f"https://{self.account.meet_domain}"
                                                                           "/meetBridgeApi.js"})
+
+    def remove_participant(self, *, meeting, invitation) -> bool:
+        return ServerClient(self.account).close_peer(room_id(meeting), invitation.peer_id)
+
+    def end_room(self, *, meeting, occurrence) -> bool:
+        return ServerClient(self.account).close_room(room_id(meeting))
+
+    def people_in_room(self, *, meeting) -> int:
+        return ServerClient(self.account).number_peers(room_id(meeting))

@@ -15,6 +15,7 @@ from accounts.models import User
 
 from .. import links, realtime
 from ..models import INTERPRETATION_LANGUAGES, ROLES_BY_KIND, Invitation, JoinLink, JoinSession, Meeting, Role
+from . import joining
 
 LANGUAGE_CODES = {code for code, _ in INTERPRETATION_LANGUAGES}
 MAX_IMPORT_ROWS = 2000
@@ -172,6 +173,23 @@ def invitation_revoke(*, invitation: Invitation) -> None:
         invitation.save(update_fields=["revoked_at"])
         JoinLink.objects.filter(invitation=invitation, revoked_at__isnull=True).update(revoked_at=now)
         _end_sessions(invitation, JoinSession.EndReason.REMOVED)
+        joining.tell_hosted_provider(invitation.meeting, "remove", invitation.pk)
+
+
+def invitation_remove_from_room(*, invitation: Invitation) -> bool:
+    """Take someone out of the room now; their link answers 401 until they are let back in."""
+    session = invitation.sessions.filter(ended_at__isnull=True).select_related("occurrence__meeting").first()
+    with transaction.atomic():
+        if session is not None:
+            joining.remove_from_room(session)
+        else:  # not in the portal's view of the room, but maybe still connected at the provider
+            Invitation.objects.filter(pk=invitation.pk).update(removed_at=timezone.now())
+            joining.tell_hosted_provider(invitation.meeting, "remove", invitation.pk)
+    return session is not None
+
+
+def invitation_readmit(*, invitation: Invitation) -> None:
+    Invitation.objects.filter(pk=invitation.pk).update(removed_at=None)
 
 
 def invitation_reissue(*, invitation: Invitation, send_email: bool = True) -> str:

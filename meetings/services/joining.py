@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -179,6 +179,16 @@ def remove_from_room(session: JoinSession) -> None:
     """A moderator removes someone: their link answers 401 until a moderator lets them back."""
     Invitation.objects.filter(pk=session.invitation_id).update(removed_at=timezone.now())
     end_session(session, JoinSession.EndReason.REMOVED)
+    tell_hosted_provider(session.occurrence.meeting, "remove", session.invitation_id)
+
+
+def tell_hosted_provider(meeting: Meeting, action: str, invitation_id: int | None = None) -> None:
+    """After commit, have a worker carry "remove" or "close" into a hosted provider's live room."""
+    if meeting.provider == "builtin" or meeting.provider_account_id is None:
+        return
+    from ..tasks import tell_provider
+
+    transaction.on_commit(lambda: tell_provider.delay(meeting.pk, action, invitation_id))
 
 
 def session_for_secret(secret: str) -> JoinSession | None:

@@ -13,6 +13,7 @@ from .. import realtime
 from ..models import Meeting, Occurrence, ProviderAccount, Room
 from ..providers import get_provider
 from ..recurrence import occurrence_starts
+from . import joining
 
 MIN_DURATION = timedelta(minutes=5)
 MAX_DURATION = timedelta(hours=24)
@@ -171,6 +172,7 @@ def occurrence_cancel(*, occurrence: Occurrence) -> None:
         occurrence.status = Occurrence.Status.CANCELLED
         occurrence.save(update_fields=["status"])
         _end_live_sessions([occurrence])
+        joining.tell_hosted_provider(occurrence.meeting, "close")
         meeting = occurrence.meeting
         meeting.ical_sequence += 1
         meeting.save(update_fields=["ical_sequence", "updated_at"])
@@ -194,6 +196,7 @@ def occurrence_end(*, occurrence: Occurrence) -> None:
         occurrence.status = Occurrence.Status.ENDED
         occurrence.save(update_fields=["status"])
         _end_live_sessions([occurrence])
+        joining.tell_hosted_provider(occurrence.meeting, "close")
 
 
 def ownership_transfer(*, meeting_or_room, new_owner, organization) -> None:

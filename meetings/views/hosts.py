@@ -429,6 +429,30 @@ def invitation_revoke(request, meeting_code, invitation_code):
 
 
 @organization_view(minimum_role=HOST)
+def invitation_remove(request, meeting_code, invitation_code):
+    invitation = _managed_invitation(request, meeting_code, invitation_code)
+    if request.method == "POST":
+        invitation_services.invitation_remove_from_room(invitation=invitation)
+        messages.success(request, f"{invitation.display_name} was taken out of the room; their link stays "
+                                  "closed until you let them back in.")
+        return _to_meeting_page(invitation.meeting, "#invitees")
+    return render(request, "meetings/confirm.html", {
+        "title": f"Remove {invitation.display_name} from the room?", "button": "Remove from the room",
+        "text": "They are disconnected now and cannot come back in with their link until you let them back in.",
+        "back": reverse("meeting_detail", args=[request.organization.slug, meeting_code])})
+
+
+@organization_view(minimum_role=HOST)
+def invitation_readmit(request, meeting_code, invitation_code):
+    invitation = _managed_invitation(request, meeting_code, invitation_code)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    invitation_services.invitation_readmit(invitation=invitation)
+    messages.success(request, f"{invitation.display_name} can join again with their link.")
+    return _to_meeting_page(invitation.meeting, "#invitees")
+
+
+@organization_view(minimum_role=HOST)
 def invitation_reissue(request, meeting_code, invitation_code):
     invitation = _managed_invitation(request, meeting_code, invitation_code)
     if request.method != "POST":
