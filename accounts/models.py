@@ -110,8 +110,10 @@ class Membership(TenantModel):
         return self.RANK[self.role] >= self.RANK[minimum]
 
     @property
-    def can_manage_members(self) -> bool:
+    def is_admin(self) -> bool:
         return self.has_role(self.Role.ADMIN)
+
+    can_manage_members = is_admin
 
 
 class IdentityProvider(TenantModel):

@@ -1,4 +1,3 @@
-from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
@@ -6,6 +5,7 @@ from django.utils.html import format_html
 
 from accounts.admin import OrganizationScopedAdmin
 
+from .forms import ProviderAccountForm
 from .models import Invitation, JoinSession, Meeting, MeetingSync, Occurrence, ProviderAccount, Room
 from .services import accounts as account_services
 from .services import invitations as invitation_services
@@ -105,39 +105,14 @@ class InvitationAdmin(OrganizationScopedAdmin):
         self.message_user(request, f"{count} invitations are being sent again.", messages.SUCCESS)
 
 
-SECRET_FIELDS = ("jwt_secret", "jwt_private_key", "api_token", "webhook_secret", "access_secret")
-
-
-class ProviderAccountForm(forms.ModelForm):
-    """Secrets are write-only: the form never shows them, and an empty field keeps the stored value."""
-
-    class Meta:
-        model = ProviderAccount
-        fields = ["organization", "name", "provider", "enabled", "is_default", "meet_domain", "default_region",
-                  "jwt_algorithm", *SECRET_FIELDS]
-        widgets = {name: forms.PasswordInput(render_value=False) for name in SECRET_FIELDS}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["jwt_private_key"].widget = forms.Textarea(attrs={"rows": 3,
-                                                                      "placeholder": "stored; paste to replace"})
-        for name in SECRET_FIELDS:
-            self.fields[name].required = False
-            if self.instance.pk and getattr(self.instance, name):
-                self.fields[name].help_text = "Stored. Leave empty to keep it."
-        self.initial.update({name: "" for name in SECRET_FIELDS})
-
-    def clean(self):
-        cleaned = super().clean()
-        for name in SECRET_FIELDS:
-            if not cleaned.get(name) and self.instance.pk:
-                cleaned[name] = getattr(self.instance, name)
-        return cleaned
+class AdminProviderAccountForm(ProviderAccountForm):
+    class Meta(ProviderAccountForm.Meta):
+        fields = ["organization", *ProviderAccountForm.Meta.fields]
 
 
 @admin.register(ProviderAccount)
 class ProviderAccountAdmin(OrganizationScopedAdmin):
-    form = ProviderAccountForm
+    form = AdminProviderAccountForm
     list_display = ("name", "organization", "provider", "meet_domain", "jwt_algorithm", "is_default", "enabled")
     list_filter = ("provider", "jwt_algorithm", "enabled", "organization")
     search_fields = ("name", "meet_domain", "organization__name")

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import TIMEZONE_CHOICES, Membership, User
 
-from .models import INTERPRETATION_LANGUAGES, MeetingSettings, Role, Room
+from .models import INTERPRETATION_LANGUAGES, MeetingSettings, ProviderAccount, Role, Room
 from .providers import provider_choices
 from .recurrence import WEEKDAYS, build_rrule
 
@@ -194,3 +194,43 @@ class OpenLinkForm(forms.Form):
 
 class GuestJoinForm(forms.Form):
     display_name = forms.CharField(max_length=120, label="Your name")
+
+
+SECRET_FIELDS = ("jwt_secret", "jwt_private_key", "api_token", "webhook_secret", "access_secret")
+
+
+class ProviderAccountForm(forms.ModelForm):
+    """Secrets are write-only: the form never shows them, and an empty field keeps the stored value."""
+
+    class Meta:
+        model = ProviderAccount
+        fields = ["name", "provider", "enabled", "is_default", "meet_domain", "default_region", "jwt_algorithm",
+                  *SECRET_FIELDS]
+        widgets = {name: forms.PasswordInput(render_value=False) for name in SECRET_FIELDS}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].widget = forms.Select(choices=[(k, n) for k, n in provider_choices() if k != "builtin"])
+        self.fields["jwt_private_key"].widget = forms.Textarea(attrs={"rows": 3,
+                                                                      "placeholder": "stored; paste to replace"})
+        for name in SECRET_FIELDS:
+            self.fields[name].required = False
+            if self.instance.pk and getattr(self.instance, name):
+                self.fields[name].help_text = "Stored. Leave empty to keep it."
+        self.initial.update({name: "" for name in SECRET_FIELDS})
+
+    def clean_meet_domain(self):
+        domain = self.cleaned_data["meet_domain"].strip().lower().removeprefix("https://").rstrip("/")
+        if not domain or "/" in domain or " " in domain:
+            raise ValidationError("Give the bare host name, like meet.gcore.com or yourname.gvideo.co.")
+        return domain
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in SECRET_FIELDS:
+            if not cleaned.get(name) and self.instance.pk:
+                cleaned[name] = getattr(self.instance, name)
+        if cleaned.get("jwt_algorithm") == ProviderAccount.Algorithm.HS256 and cleaned.get("jwt_secret") and len(
+                cleaned["jwt_secret"].encode()) < 32:
+            self.add_error("jwt_secret", "HS256 needs a secret of at least 32 bytes (256 bits), as the seed says.")
+        return cleaned

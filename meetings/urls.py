@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import calendar, hosts, join, providers, recordings, reports
+from .views import calendar, hosts, join, provider_accounts, providers, recordings, reports
 
 M = "o/<slug:org_slug>/meetings/<str:meeting_code>/"
 
@@ -19,6 +19,13 @@ urlpatterns = [
     path(M + "sync/", reports.meeting_sync, name="meeting_sync"),
     path(M + "attendance.csv", reports.attendance_csv, name="attendance_csv"),
     path("o/<slug:org_slug>/usage/", reports.usage, name="usage"),
+    path("o/<slug:org_slug>/providers/", provider_accounts.account_list, name="provider_accounts"),
+    path("o/<slug:org_slug>/providers/new/", provider_accounts.account_new, name="provider_account_new"),
+    path("o/<slug:org_slug>/providers/<str:account_code>/", provider_accounts.account_edit, name="provider_account"),
+    path("o/<slug:org_slug>/providers/<str:account_code>/check/", provider_accounts.account_check,
+         name="provider_account_check"),
+    path("o/<slug:org_slug>/providers/<str:account_code>/keys/", provider_accounts.account_generate_key,
+         name="provider_account_generate_key"),
     path(M + "invite/", hosts.invite, name="invite"),
     path(M + "invite/members/", hosts.invite_members, name="invite_members"),
     path(M + "invite/paste/", hosts.invite_paste, name="invite_paste"),

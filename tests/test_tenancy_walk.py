@@ -10,7 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from meetings.models import Recording
 
-from .factories import InvitationFactory, MeetingFactory, MembershipFactory
+from .factories import InvitationFactory, MeetingFactory, MembershipFactory, ProviderAccountFactory
 
 NOT_ORGANIZATION_SCOPED = {
     "home": "redirects to one of the signed-in person's own organizations",
@@ -71,7 +71,8 @@ def foreign(charlie):
     return {"member_code": other.code, "meeting_code": meeting.code, "room_code": meeting.room.code,
             "occurrence_code": meeting.occurrences.first().code, "invitation_code": invitation.code,
             "recording_code": Recording.objects.create(organization=charlie.organization, meeting=meeting,
-                                                       status="ready").code}
+                                                       status="ready").code,
+            "account_code": ProviderAccountFactory(organization=charlie.organization).code}
 
 
 def test_every_route_is_organization_scoped_or_listed():

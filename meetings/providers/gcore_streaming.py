@@ -25,13 +25,14 @@ PER_PAGE = 100
 
 
 class StreamingClient:
-    def __init__(self, account, *, base_url: str | None = None):
+    def __init__(self, account, *, base_url: str | None = None, attempts: int = MAX_ATTEMPTS):
         self.account = account
         self.base_url = (base_url or settings.GCORE_API_BASE_URL).rstrip("/")
+        self.attempts = attempts
 
     def _get(self, path: str, params: dict | None = None):
         """The JSON of a GET; None for 404 (no such thing, or no data yet)."""
-        for attempt in range(MAX_ATTEMPTS):
+        for attempt in range(self.attempts):
             throttle.acquire(f"gcore:{self.account.pk}", REQUESTS_PER_SECOND, window_ms=THROTTLE_WINDOW_MS)
             try:
                 response = http.get(self.base_url + path, params=params, retries=False,
@@ -51,8 +52,9 @@ class StreamingClient:
                 if response.status_code == 429 and retry_after.isdigit():
                     time.sleep(min(int(retry_after), 30))
                     continue
-            time.sleep(min(30.0, settings.GCORE_BACKOFF_SECONDS * 2 ** attempt) * random.uniform(0.5, 1.0))
-        raise ProviderError(f"Gcore did not answer {path} after {MAX_ATTEMPTS} attempts: {problem}")
+            if attempt + 1 < self.attempts:
+                time.sleep(min(30.0, settings.GCORE_BACKOFF_SECONDS * 2 ** attempt) * random.uniform(0.5, 1.0))
+        raise ProviderError(f"Gcore did not answer {path} after {self.attempts} attempt(s): {problem}")
 
     def videos_for_room(self, room_id: str) -> list[dict]:
         """Every video whose name, slug or id matches the room: the current paged search, or the
@@ -66,6 +68,10 @@ class StreamingClient:
                 return videos
             videos.extend(batch)
             page += 1
+
+    def recent_videos(self) -> list[dict]:
+        """One short page of the account's videos: a cheap call that proves the token works."""
+        return self._get("/streaming/videos", {"page": 1, "per_page": 1}) or []
 
     def video(self, video_id) -> dict | None:
         return self._get(f"/streaming/videos/{int(video_id)}")

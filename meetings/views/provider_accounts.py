@@ -1,0 +1,79 @@
+"""Organization admins manage their video provider accounts: add, edit (secrets write-only),
+generate an RSA key pair, and check the connection."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from accounts.models import Membership
+from accounts.tenancy import get_scoped_or_404, organization_view
+
+from ..forms import ProviderAccountForm
+from ..models import ProviderAccount
+from ..services import accounts as account_services
+
+ADMIN = Membership.Role.ADMIN
+
+
+def _callback_urls(account) -> dict:
+    base = settings.SITE_URL.rstrip("/")
+    return {"access": base + reverse("gcore_access_check", args=[account.code]),
+            "events": base + reverse("gcore_event", args=[account.code])}
+
+
+@organization_view(minimum_role=ADMIN)
+def account_list(request):
+    return render(request, "meetings/provider_accounts.html", {
+        "tab": "providers", "accounts": ProviderAccount.objects.of(request.organization)})
+
+
+@organization_view(minimum_role=ADMIN)
+def account_new(request):
+    form = ProviderAccountForm(request.POST or None, instance=ProviderAccount(organization=request.organization))
+    if request.method == "POST" and form.is_valid():
+        account = account_services.provider_account_save(form.save(commit=False), previous=None)
+        messages.success(request, f"{account.name} was added. Register the URLs below with the provider, then "
+                                  "check the connection.")
+        return redirect("provider_account", request.organization.slug, account.code)
+    return render(request, "meetings/provider_account.html", {"tab": "providers", "form": form})
+
+
+@organization_view(minimum_role=ADMIN)
+def account_edit(request, account_code):
+    account = get_scoped_or_404(ProviderAccount, request.organization, code=account_code)
+    previous = ProviderAccount.objects.get(pk=account.pk)
+    form = ProviderAccountForm(request.POST or None, instance=account)
+    if request.method == "POST" and form.is_valid():
+        account_services.provider_account_save(form.save(commit=False), previous=previous)
+        messages.success(request, f"{account.name} was saved.")
+        return redirect("provider_account", request.organization.slug, account.code)
+    return render(request, "meetings/provider_account.html", {
+        "tab": "providers", "form": form, "account": previous, "callbacks": _callback_urls(previous),
+        "checks": request.session.pop(f"checks-{previous.code}", None)})
+
+
+@organization_view(minimum_role=ADMIN)
+def account_check(request, account_code):
+    account = get_scoped_or_404(ProviderAccount, request.organization, code=account_code)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    checks = account_services.check_connection(account)
+    request.session[f"checks-{account.code}"] = [check.__dict__ for check in checks]
+    return redirect(reverse("provider_account", args=[request.organization.slug, account.code]) + "#checks")
+
+
+@organization_view(minimum_role=ADMIN)
+def account_generate_key(request, account_code):
+    account = get_scoped_or_404(ProviderAccount, request.organization, code=account_code)
+    if request.method == "POST":
+        account_services.generate_rsa_pair(account)
+        messages.success(request, "A new 2048-bit key pair was made. Register its public key with the provider "
+                                  "now: until then, people cannot join meetings on this account.")
+        return redirect(reverse("provider_account", args=[request.organization.slug, account.code]) + "#public-key")
+    return render(request, "meetings/confirm.html", {
+        "title": f"Generate a new key pair for {account.name}?", "button": "Generate a new key pair",
+        "text": "Join tokens are signed with the new private key at once (RS256). The provider accepts them only "
+                "after you register the new public key with it.",
+        "back": reverse("provider_account", args=[request.organization.slug, account.code])})
