@@ -354,6 +354,12 @@ class Recording(TenantModel):
     def __str__(self):
         return f"recording of {self.meeting} ({self.status})"
 
+    @property
+    def duration_text(self) -> str:
+        minutes, seconds = divmod(round(self.duration_seconds), 60)
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {seconds:02d} s"
+
 
 class ProviderAccount(TenantModel):
     """An organization's account at a hosted video provider. Secrets are encrypted at rest and never

@@ -177,6 +177,9 @@ MAX_RECORDING_CHUNK_BYTES = env.int("MAX_RECORDING_CHUNK_BYTES", default=16 * 10
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Browser libraries from pinned npm packages (package.json; `make` runs npm ci).
+if (BASE_DIR / "node_modules" / "hls.js" / "dist").is_dir():
+    STATICFILES_DIRS.append(("vendor/hls.js", BASE_DIR / "node_modules" / "hls.js" / "dist"))
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True

@@ -37,6 +37,9 @@ NOT_ORGANIZATION_SCOPED = {
     "recording_status": "guarded by the link's token and the join session's secret cookie",
     "recording_chunk": "guarded by the link's token and the join session's secret cookie",
     "recording_finish": "guarded by the link's token and the join session's secret cookie",
+    "recording_shared": "guarded by the recording's secret link token, only while the host shares it so",
+    "invitee_recording": "guarded by the personal link's secret token; only recordings shown to invitees",
+    "recording_media": "guarded by a signature a watch page issues after checking access; expires",
 }
 # Django admin scopes by organization itself: see tests/test_admin.py.
 SEPARATELY_TESTED_PREFIXES = ("admin/",)

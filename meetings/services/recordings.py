@@ -1,19 +1,25 @@
-"""Recordings made in the browser: uploaded in numbered chunks, shown only once whole.
+"""Recordings: those made in the browser (uploaded in numbered chunks, shown only once whole), and
+who may watch any recording.
 
 Chunks land in a folder of their own; a repeated chunk replaces the earlier copy, so an interrupted
 upload resumes by sending what the server lacks. Finishing checks every chunk is there and joins
 them into one file; an upload that stalls is discarded by a beat task.
 """
 
+import hmac
 import shutil
 from pathlib import Path
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
-from ..models import JoinSession, Recording
+from .. import links
+from ..models import Invitation, JoinSession, Recording, Visibility
 
 
 def _parts_dir(recording: Recording) -> Path:
@@ -82,3 +88,60 @@ def discard_stalled(*, older_than) -> int:
         recording.save(update_fields=["status"])
         count += 1
     return count
+
+
+# --- Who may watch --------------------------------------------------------------------------------
+
+MEDIA_LINK_MAX_AGE = 6 * 3600  # a watch page's file address works this long
+
+
+def share_token(recording: Recording) -> str:
+    """The secret of a recording's "anyone with the link" address; a new generation revokes it."""
+    return links.derive_token(f"recording:{recording.code}:{recording.share_generation}")
+
+
+def share_token_matches(recording: Recording, token: str) -> bool:
+    return recording.visibility == Visibility.LINK and hmac.compare_digest(share_token(recording), token)
+
+
+def may_watch(recording: Recording, *, user, membership) -> bool:
+    """A signed-in person of the recording's organization: its hosts always; its invitees, or the
+    whole organization, when the host opened it that far."""
+    from .scheduling import may_manage
+
+    if membership is None or membership.organization_id != recording.organization_id:
+        return False
+    if may_manage(user, recording.meeting, membership):
+        return True
+    if recording.visibility in (Visibility.ORGANIZATION, Visibility.LINK):
+        return True
+    return recording.visibility == Visibility.INVITEES and recording.meeting.invitations.filter(
+        Q(user=user) | Q(email__iexact=user.email), revoked_at__isnull=True).exists()
+
+
+def invitee_may_watch(recording: Recording, invitation: Invitation) -> bool:
+    """Someone holding a working personal link of the meeting."""
+    return (recording.meeting_id == invitation.meeting_id and invitation.revoked_at is None
+            and recording.visibility != Visibility.HOSTS)
+
+
+def set_visibility(*, recording: Recording, visibility: str, new_link: bool = False) -> None:
+    recording.visibility = Visibility(visibility)
+    if new_link:
+        recording.share_generation += 1
+    recording.save(update_fields=["visibility", "share_generation"])
+
+
+def media_url(recording: Recording) -> str:
+    """A time-limited address of a recording's file, for a page that already checked access."""
+    signature = signing.TimestampSigner(salt="recording-media").sign(recording.code).split(":", 1)[1]
+    return reverse("recording_media", args=[recording.code]) + f"?s={signature}"
+
+
+def media_signature_valid(recording_code: str, signature: str) -> bool:
+    try:
+        signing.TimestampSigner(salt="recording-media").unsign(f"{recording_code}:{signature}",
+                                                                max_age=MEDIA_LINK_MAX_AGE)
+    except signing.BadSignature:
+        return False
+    return True

@@ -27,11 +27,12 @@ from ..forms import (
     RoomForm,
     TransferForm,
 )
-from ..models import Invitation, Meeting, MeetingSync, Occurrence, Role, Room
+from ..models import Invitation, Meeting, MeetingSync, Occurrence, Role, Room, Visibility
 from ..providers import get_provider
 from ..recurrence import describe
 from ..services import attendance, scheduling
 from ..services import invitations as invitation_services
+from ..services import recordings as recording_services
 
 INVITEES_PER_PAGE = 50
 OCCURRENCES_SHOWN = 12
@@ -294,7 +295,8 @@ def _meeting_page(request, meeting: Meeting, forms: dict | None = None):
         "csv_form": forms.get("csv") or CsvForm(),
         "report": forms.get("report"),
         "open_link": open_link, "open_link_form": OpenLinkForm(),
-        "recordings": meeting.recordings.filter(status="ready"),
+        "recordings": _with_share_urls(request, meeting.recordings.filter(status="ready")),
+        "visibility_choices": Visibility.choices,
         "attendance": attendance.attendance(meeting), "hosted": meeting.provider != "builtin",
         "provider_name": get_provider(meeting.provider).name,
         "sync": MeetingSync.objects.filter(meeting=meeting).first() if meeting.provider != "builtin" else None,
@@ -303,6 +305,15 @@ def _meeting_page(request, meeting: Meeting, forms: dict | None = None):
         "new_link": request.session.pop("new_link", None),
         "new_open_link": request.session.pop("new_open_link", None),
     })
+
+
+def _with_share_urls(request, recordings) -> list:
+    recordings = list(recordings)
+    for recording in recordings:
+        if recording.visibility == Visibility.LINK:
+            recording.share_url = request.build_absolute_uri(
+                reverse("recording_shared", args=[recording.code, recording_services.share_token(recording)]))
+    return recordings
 
 
 def _remember_link(request, invitation, token) -> None:

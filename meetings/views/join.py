@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal import ratelimit
 
 from ..forms import GuestJoinForm
-from ..models import JoinSession
+from ..models import JoinSession, Recording, Visibility
 from ..providers import get_provider
 from ..services import joining
 from ..services.joining import JoinDenied
@@ -44,8 +44,16 @@ def _denied(request, denial: JoinDenied):
     starts_at = timezone.localtime(denial.starts_at, _zone(link)) if denial.starts_at and link else None
     return render(request, "meetings/join/denied.html", {
         "denial": denial, "meeting": link.meeting if link else None, "starts_at": starts_at,
-        "zone_name": _zone(link).key if link else "",
+        "zone_name": _zone(link).key if link else "", "recordings": _recordings_for_invitee(link),
+        "token": request.resolver_match.kwargs.get("token", ""),
     }, status=denial.status)
+
+
+def _recordings_for_invitee(link) -> list:
+    """After a meeting, its invitees' links lead to the recordings the host shows them."""
+    if link is None or link.revoked_at or link.invitation is None or link.invitation.revoked_at:
+        return []
+    return list(link.meeting.recordings.filter(status=Recording.Status.READY).exclude(visibility=Visibility.HOSTS))
 
 
 def _too_many(request):

@@ -1,18 +1,22 @@
-"""Recording uploads from a moderator's room page, and playback for the meeting's managers."""
+"""Recording uploads from a moderator's room page; watching a recording as its hosts, invitees,
+organization or anyone with its secret link may, as the host chose."""
 
 import json
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Membership
 from accounts.tenancy import organization_view
 
-from ..models import Recording
+from ..models import Recording, Visibility
+from ..services import joining, scheduling
 from ..services import recordings as recording_services
-from ..services import scheduling
 from .join import current_session
 
 
@@ -82,8 +86,87 @@ def recording_finish(request, token, recording_code):
 def recording_file(request, meeting_code, recording_code):
     recording = Recording.objects.of(request.organization).select_related("meeting").filter(
         code=recording_code, meeting__code=meeting_code, status=Recording.Status.READY).first()
+    if recording is None or not recording.file or not scheduling.may_manage(request.user, recording.meeting,
+                                                                             request.membership):
+        raise Http404("No such recording.")
+    return _file_response(recording, download="download" in request.GET)
+
+
+def _file_response(recording, *, download: bool):
+    return FileResponse(recording.file.open("rb"), content_type=recording.content_type, as_attachment=download,
+                        filename=f"{recording.meeting.title} {recording.started_at:%Y-%m-%d %H%M}.webm")
+
+
+# --- Watching, and who may ------------------------------------------------------------------------
+
+def _ready(**lookup) -> Recording:
+    recording = Recording.objects.select_related("meeting", "organization").filter(
+        status=Recording.Status.READY, **lookup).first()
+    if recording is None:
+        raise Http404("No such recording.")
+    return recording
+
+
+def _watch(request, recording, *, back=None):
+    """The watch page: a file recording through a time-limited address, a provider's through HLS."""
+    play_url = recording_services.media_url(recording) if recording.file else ""
+    return render(request, "meetings/recording_watch.html", {
+        "recording": recording, "play_url": play_url, "back": back,
+        "download_url": (play_url + "&download=1") if recording.file else recording.download_url})
+
+
+@organization_view()
+def recording_watch(request, recording_code):
+    recording = _ready(organization=request.organization, code=recording_code)
+    if not recording_services.may_watch(recording, user=request.user, membership=request.membership):
+        raise Http404("No such recording.")
+    return _watch(request, recording)
+
+
+@require_GET
+def recording_shared(request, recording_code, token):
+    recording = _ready(code=recording_code)
+    if not recording_services.share_token_matches(recording, token):
+        raise Http404("No such recording.")
+    return _watch(request, recording)
+
+
+@require_GET
+def invitee_recording(request, token, recording_code):
+    try:
+        link = joining.find_link(token)
+    except joining.JoinDenied:
+        raise Http404("No such recording.") from None
+    recording = _ready(code=recording_code)
+    if link.revoked_at or link.invitation is None or not recording_services.invitee_may_watch(recording,
+                                                                                              link.invitation):
+        raise Http404("No such recording.")
+    return _watch(request, recording, back=reverse("join", args=[token]))
+
+
+@require_GET
+def recording_media(request, recording_code):
+    recording = _ready(code=recording_code)
+    if not recording.file or not recording_services.media_signature_valid(recording_code, request.GET.get("s", "")):
+        raise Http404("No such recording.")
+    return _file_response(recording, download="download" in request.GET)
+
+
+@organization_view(minimum_role=Membership.Role.HOST)
+def recording_visibility(request, meeting_code, recording_code):
+    recording = Recording.objects.of(request.organization).select_related("meeting").filter(
+        code=recording_code, meeting__code=meeting_code).first()
     if recording is None or not scheduling.may_manage(request.user, recording.meeting, request.membership):
         raise Http404("No such recording.")
-    return FileResponse(recording.file.open("rb"), content_type=recording.content_type,
-                        as_attachment="download" in request.GET,
-                        filename=f"{recording.meeting.title} {recording.started_at:%Y-%m-%d %H%M}.webm")
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    visibility = request.POST.get("visibility", "")
+    if visibility not in Visibility.values:
+        messages.error(request, "Choose who may watch the recording.")
+    else:
+        recording_services.set_visibility(recording=recording, visibility=visibility,
+                                          new_link="new_link" in request.POST)
+        messages.success(request, f"The recording is now visible to {Visibility(visibility).label.lower()}"
+                                  + ("; the previous secret link no longer works." if "new_link" in request.POST
+                                     else "."))
+    return redirect(reverse("meeting_detail", args=[request.organization.slug, meeting_code]) + "#recordings")
