@@ -63,11 +63,11 @@ def _safe(text: str) -> str:
 def usage(request):
     months = attendance.monthly_usage(request.organization)
     peak = max([m.participant_minutes for m in months] + [1])
-    for index, month in enumerate(months):  # bars of the chart: 100 units per month, 110 high at most
-        month.x, month.height = index * 100 + 10, round(110 * month.participant_minutes / peak)
-        month.y = 110 - month.height
+    for index, month in enumerate(months):  # the chart's bars: 60 units a month, 110 high at most,
+        month.x, month.height = index * 60 + 8, round(110 * month.participant_minutes / peak)
+        month.y = 128 - month.height  # under a line for the value, above one for the month
     return render(request, "meetings/usage.html", {
-        "tab": "usage", "months": months, "chart_width": len(months) * 100, "totals": {
+        "tab": "usage", "months": months, "chart_width": len(months) * 60, "totals": {
             "meetings": sum(m.meetings for m in months),
             "participant_minutes": sum(m.participant_minutes for m in months),
             "recording_hours": sum(m.recording_hours for m in months)}})
