@@ -30,8 +30,16 @@ def past_occurrences(meetings: QuerySet[Meeting], now) -> QuerySet[Occurrence]:
 
 
 def invitees(meeting: Meeting) -> QuerySet[Invitation]:
-    """A meeting's invitations, with whether each person is in the room now."""
-    return (meeting.invitations.annotate(in_room=Count("sessions", filter=Q(sessions__ended_at__isnull=True)))
+    """A meeting's invitations, with whether each person is in the room now and, if so, the live
+    state of their stay (kept by the built-in room's socket, or a provider's bridge and events)."""
+    live = Q(sessions__ended_at__isnull=True)
+    return (meeting.invitations.annotate(
+        in_room=Count("sessions", filter=live),
+        connection_lost=Count("sessions", filter=live & Q(sessions__connected=False,
+                                                          sessions__disconnected_at__isnull=False)),
+        mic_on=Count("sessions", filter=live & Q(sessions__audio_on=True)),
+        camera_on=Count("sessions", filter=live & Q(sessions__video_on=True)),
+        sharing=Count("sessions", filter=live & Q(sessions__screen_on=True)))
         .order_by("display_name", "pk"))
 
 
@@ -41,7 +49,11 @@ def invitee_state(invitation) -> str:
     if invitation.removed_at:
         return "removed"
     if getattr(invitation, "in_room", 0):
-        return "in the room"
+        if invitation.connection_lost:
+            return "in the room · connection lost"
+        devices = [name for name, on in (("mic on", invitation.mic_on), ("camera on", invitation.camera_on),
+                                         ("sharing screen", invitation.sharing)) if on]
+        return " · ".join(["in the room", *devices])
     if invitation.first_joined_at:
         return "joined"
     if invitation.first_opened_at:

@@ -41,6 +41,7 @@ urlpatterns = [
     path("j/<str:token>/opened", join.join_opened, name="join_opened"),
     path("j/<str:token>/room/", join.join_room, name="join_room"),
     path("j/<str:token>/room/state", join.join_room_state, name="join_room_state"),
+    path("j/<str:token>/room/bridge", join.join_room_bridge, name="join_room_bridge"),
     path("j/<str:token>/leave", join.join_leave, name="join_leave"),
     path("j/<str:token>/recordings/", recordings.recording_start, name="recording_start"),
     path("j/<str:token>/recordings/<str:recording_code>/", recordings.recording_status, name="recording_status"),

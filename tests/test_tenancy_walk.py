@@ -28,6 +28,7 @@ NOT_ORGANIZATION_SCOPED = {
     "join_room": "guarded by the link's token and the join session's secret cookie",
     "join_room_state": "guarded by the link's token and the join session's secret cookie",
     "join_leave": "guarded by the link's token and the join session's secret cookie",
+    "join_room_bridge": "guarded by the link's token and the join session's secret cookie",
     "calendar_feed": "guarded by the feed's secret token",
     "calendar_settings": "the signed-in person's own calendar address",
     "gcore_access_check": "called by Gcore's server, authenticated by the account's registered header",

@@ -86,8 +86,8 @@ class GcoreProvider(Provider):
         path = "webinar" if meeting.kind == Kind.WEBINAR else "call"
         return JoinTicket(kind="iframe", url=f"https://{self.account.meet_domain}/{path}/?{urlencode(query)}",
                           token=token, expires_at=now + TOKEN_LIFETIME,
-                          options={"allow": IFRAME_PERMISSIONS, "bridge": f"https://{self.account.meet_domain}"
-                                                                          "/meetBridgeApi.js"})
+                          options={"allow": IFRAME_PERMISSIONS, "room_id": room_id(meeting),
+                                   "bridge": f"https://{self.account.meet_domain}/meetBridgeApi.js"})
 
     def remove_participant(self, *, meeting, invitation) -> bool:
         return ServerClient(self.account).close_peer(room_id(meeting), invitation.peer_id)

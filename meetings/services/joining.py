@@ -217,3 +217,29 @@ def end_abandoned_sessions(*, grace) -> int:
         count += JoinSession.objects.filter(pk=session.pk, ended_at__isnull=True, connected=False).update(
             ended_at=session.disconnected_at, end_reason=JoinSession.EndReason.LEFT)
     return count
+
+
+# What an embedded provider room's bridge reports about the person's own connection and devices.
+BRIDGE_CONNECTED = {"join", "readyToJoin"}
+BRIDGE_DISCONNECTED = {"peerClosed", "connectionFailed", "connectionClosed", "disconnected"}
+BRIDGE_DEVICES = {"switchOnCamera": ("video_on", True), "switchOffCamera": ("video_on", False),
+                  "switchOnMic": ("audio_on", True), "switchOffMic": ("audio_on", False),
+                  "switchOnShare": ("screen_on", True), "switchOffShare": ("screen_on", False)}
+BRIDGE_EVENTS = BRIDGE_CONNECTED | BRIDGE_DISCONNECTED | set(BRIDGE_DEVICES)
+
+
+def apply_bridge_event(session: JoinSession, event: str, peer_id: str = "") -> bool:
+    """Move the live state of one's own join session from the provider iframe's bridge. Each page
+    reports only its own person: events about another peer are ignored (theirs reports them)."""
+    if event not in BRIDGE_EVENTS or session.ended_at or (peer_id and peer_id != session.invitation.peer_id):
+        return False
+    live = JoinSession.objects.filter(pk=session.pk, ended_at__isnull=True)
+    if event in BRIDGE_CONNECTED:
+        live.update(connected=True, disconnected_at=None)
+    elif event in BRIDGE_DISCONNECTED:
+        # Beat ends the stay at this moment if the page does not come back within the grace.
+        live.filter(connected=True).update(connected=False, disconnected_at=timezone.now())
+    else:
+        field, value = BRIDGE_DEVICES[event]
+        live.update(**{field: value})
+    return True

@@ -4,6 +4,7 @@ GET never changes anything (mail clients open links to preview them). Joining is
 then holds the join session's secret in a cookie, and the room page trusts only that cookie.
 """
 
+import json
 import zoneinfo
 
 from django.conf import settings
@@ -140,7 +141,7 @@ def join_room(request, token):
     template = "meetings/join/room_iframe.html" if ticket.kind == "iframe" else "meetings/join/room.html"
     return render(request, template, {
         "meeting": meeting, "occurrence": session.occurrence, "invitation": invitation, "session": session,
-        "ticket": ticket, "token": token,
+        "ticket": ticket, "token": token, "bridge_events": ",".join(sorted(joining.BRIDGE_EVENTS)),
     })
 
 
@@ -160,6 +161,21 @@ def join_room_state(request, token):
         status, title, message = SESSION_ENDED_STATUS.get(session.end_reason, (200, "You left the meeting", ""))
         return JsonResponse({"state": "ended", "reason": session.end_reason, "title": title, "message": message})
     return JsonResponse({"state": "in_room" if session.admitted else "waiting", "people": _people(session)})
+
+
+@require_POST
+def join_room_bridge(request, token):
+    """The embedded provider room's bridge events, relayed by the room page (same origin, CSRF)."""
+    found, problem = current_session(request, token)
+    if problem:
+        return JsonResponse({"state": "gone"}, status=404)
+    try:
+        body = json.loads(request.body)
+        event, peer_id = str(body["event"]), str(body.get("peerId") or "")
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"error": "send {event, peerId}"}, status=400)
+    applied = joining.apply_bridge_event(found[1], event, peer_id)
+    return JsonResponse({"applied": applied})
 
 
 @require_POST
