@@ -76,6 +76,11 @@ class MeetingForm(SettingsFieldsMixin, forms.Form):
     region = forms.ChoiceField(choices=MeetingSettings._meta.get_field("region").choices)
     interface_language = forms.ChoiceField(choices=MeetingSettings._meta.get_field("interface_language").choices,
                                            required=False)
+    controls_disabled = forms.BooleanField(required=False, label="Hide the room's main controls (Gcore)")
+    hide_indicators = forms.BooleanField(required=False, label="Hide names and icons in tiles (Gcore)")
+    start_fullscreen = forms.BooleanField(required=False, label="Start in full screen (Gcore)")
+    sort_peers = forms.BooleanField(required=False, label="Move people with cameras on up (Gcore)")
+    minimize_tiles = forms.BooleanField(required=False, label="Fit as many people on one screen (Gcore)")
 
     def __init__(self, *args, organization, series_fields=True, **kwargs):
         super().__init__(*args, **kwargs)

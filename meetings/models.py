@@ -59,9 +59,16 @@ class MeetingSettings(models.Model):
     provider = models.CharField(max_length=30, default="builtin")
     provider_account = models.ForeignKey("meetings.ProviderAccount", null=True, blank=True,
                                          on_delete=models.PROTECT, related_name="+")
+    # How a hosted provider's room looks (Gcore's URL-only attributes).
+    controls_disabled = models.BooleanField(default=False, help_text="Hide the room's main controls.")
+    hide_indicators = models.BooleanField(default=False, help_text="Hide names and icons in people's tiles.")
+    start_fullscreen = models.BooleanField(default=False)
+    sort_peers = models.BooleanField(default=False, help_text="Move people with cameras on to the visible area.")
+    minimize_tiles = models.BooleanField(default=False, help_text="Fit as many people on one screen as possible.")
 
     SETTING_FIELDS = ("kind", "waiting_room", "raise_hand", "chat_enabled", "recording_allowed",
-                      "max_broadcasters", "max_watchers", "region", "interface_language", "provider")
+                      "max_broadcasters", "max_watchers", "region", "interface_language", "provider",
+                      "controls_disabled", "hide_indicators", "start_fullscreen", "sort_peers", "minimize_tiles")
 
     class Meta:
         abstract = True

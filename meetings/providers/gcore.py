@@ -18,6 +18,9 @@ from .signing import mint
 
 TOKEN_LIFETIME = timedelta(minutes=10)
 IFRAME_PERMISSIONS = "camera; microphone; fullscreen; display-capture; autoplay; screen-wake-lock"
+# Meeting settings the seed marks URL-only, by the attribute that carries them.
+URL_SETTINGS = {"controls_disabled": "controlsDisabled", "hide_indicators": "hideIndicators",
+                "start_fullscreen": "startWithFS", "sort_peers": "sortPeers", "minimize_tiles": "minimizeTiles"}
 ROLE_CLAIMS = {Role.HOST: "moderator", Role.MODERATOR: "moderator", Role.INTERPRETER: "interpreter"}
 
 
@@ -75,6 +78,9 @@ class GcoreProvider(Provider):
             attributes["disableChat"] = "true"
         if meeting.kind == Kind.WEBINAR and invitation.is_watcher:
             attributes["autoplayWithoutAudioTrack"] = "true"
+        for setting, attribute in URL_SETTINGS.items():
+            if getattr(meeting, setting):
+                attributes[attribute] = "true"
         return attributes
 
     def join(self, *, meeting, occurrence, invitation, session) -> JoinTicket:

@@ -77,6 +77,19 @@ def test_participants_cannot_record_and_carry_no_role(account):
     assert "role" not in claims and claims["canRecord"] is False
 
 
+def test_the_rooms_look_comes_from_meeting_settings_in_the_url_and_never_in_the_token(account):
+    meeting = gcore_meeting(account, controls_disabled=True, hide_indicators=True, start_fullscreen=True,
+                            sort_peers=True, minimize_tiles=True, interface_language="de", chat_enabled=False)
+    participant = InvitationFactory(meeting=meeting, role="participant")
+
+    _, query, _ = iframe_of(participant)
+
+    assert {k: v for k, v in query.items() if k not in ("roomId", "token")} == {
+        "nameScreenDisabled": "true", "controlsDisabled": "true", "hideIndicators": "true", "startWithFS": "true",
+        "sortPeers": "true", "minimizeTiles": "true", "lang": "de", "disableChat": "true"}
+    assert not {"controlsDisabled", "hideIndicators", "lang"} & set(decode(query["token"], SECRET, "HS256"))
+
+
 def test_an_interpreter_gets_the_interpretation_claims(account):
     interpreter = InvitationFactory(meeting=gcore_meeting(account), role="interpreter", language="de")
 
