@@ -43,6 +43,22 @@ def page(browser):
 
 
 @pytest.fixture
+def new_context(browser):
+    """Browser contexts for one test, all closed after it: a room page left open keeps its fake camera
+    and peer connections running, and the CPU it burns slows every later test."""
+    opened = []
+
+    def open_context(**options):
+        context = browser.new_context(**options)
+        opened.append(context)
+        return context
+
+    yield open_context
+    for context in opened:
+        context.close()
+
+
+@pytest.fixture
 def screenshot(page):
     ARTIFACTS.mkdir(exist_ok=True)
 

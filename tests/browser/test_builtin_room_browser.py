@@ -43,8 +43,8 @@ def meeting(acme):
                           recording_allowed=True, start=timezone.now() + timedelta(minutes=5))
 
 
-def open_link(browser, server, invitation, token=None):
-    page = browser.new_context().new_page()
+def open_link(new_context, server, invitation, token=None):
+    page = new_context().new_page()
     page.set_default_timeout(30_000)
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(f"{server.url}/j/{token or invitation.token}")
@@ -67,14 +67,14 @@ def say(page, text):
     page.click("#chat-form button")
 
 
-def test_people_see_and_hear_each_other_chat_are_moderated_and_recorded(browser, servers, meeting, screenshot):
+def test_people_see_and_hear_each_other_chat_are_moderated_and_recorded(new_context, servers, meeting, screenshot):
     one, two = servers
     hana = InvitationFactory(meeting=meeting, display_name="Hana", role="host")
     pete = InvitationFactory(meeting=meeting, display_name="Pete", role="participant")
     wendy = InvitationFactory(meeting=meeting, display_name="Wendy", role="participant")
 
-    host = open_link(browser, one, hana)
-    guest = open_link(browser, two, pete)
+    host = open_link(new_context, one, hana)
+    guest = open_link(new_context, two, pete)
     guest.wait_for_selector("#waiting:visible")
     host.click("[data-waiting] button[data-action=admit]")
     guest.wait_for_selector("#waiting", state="hidden")
@@ -99,7 +99,7 @@ def test_people_see_and_hear_each_other_chat_are_moderated_and_recorded(browser,
     host.wait_for_selector("#room-message:has-text('The recording is saved')")
 
     # A third person waits until a moderator lets her in.
-    third = open_link(browser, two, wendy)
+    third = open_link(new_context, two, wendy)
     third.wait_for_selector("#waiting:visible")
     host.wait_for_selector("[data-waiting]:has-text('Wendy')")
     host.click("[data-waiting]:has-text('Wendy') button[data-action=admit]")
@@ -125,7 +125,7 @@ def test_people_see_and_hear_each_other_chat_are_moderated_and_recorded(browser,
 
     recording = Recording.objects.get(meeting=meeting)
     assert recording.status == "ready" and recording.size > 10_000 and recording.duration_seconds > 1
-    owner = browser.new_context()
+    owner = new_context()
     owner.add_cookies([{"name": "sessionid", "value": session_cookie_for(meeting.owner), "url": one.url}])
     page = owner.new_page()
     page.goto(f"{one.url}/o/acme/meetings/{meeting.code}/")
@@ -145,14 +145,14 @@ def test_people_see_and_hear_each_other_chat_are_moderated_and_recorded(browser,
     assert duration > 1
 
 
-def test_a_second_tab_takes_over_and_the_first_says_so(browser, servers, meeting):
+def test_a_second_tab_takes_over_and_the_first_says_so(new_context, servers, meeting):
     one, two = servers
     meeting.waiting_room = False
     meeting.save()
     pete = InvitationFactory(meeting=meeting, display_name="Pete")
 
-    first = open_link(browser, one, pete)
-    open_link(browser, two, pete)
+    first = open_link(new_context, one, pete)
+    open_link(new_context, two, pete)
 
     first.wait_for_selector("h1:has-text('You joined from somewhere else')")
 
@@ -170,14 +170,14 @@ def screenshot_page(page, name):
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_a_dropped_connection_recovers_without_a_new_join(browser, servers, meeting):
+def test_a_dropped_connection_recovers_without_a_new_join(new_context, servers, meeting):
     one, two = servers
     meeting.waiting_room = False
     meeting.save()
     hana = InvitationFactory(meeting=meeting, display_name="Hana", role="host")
     pete = InvitationFactory(meeting=meeting, display_name="Pete")
-    host = open_link(browser, one, hana)
-    guest = open_link(browser, two, pete)
+    host = open_link(new_context, one, hana)
+    guest = open_link(new_context, two, pete)
     wait_for_video_from(guest, "Hana")
 
     two.stop()  # as in a deploy: the web process goes away, then a new one serves the same address

@@ -32,7 +32,7 @@ def on_live_server(url: str, live_server) -> str:
     return live_server.url + url[url.index("/j/"):]
 
 
-def test_host_schedules_invites_and_an_invitee_joins_from_the_email(browser, page, live_server, host, screenshot):
+def test_host_schedules_invites_and_an_invitee_joins_from_the_email(new_context, page, live_server, host, screenshot):
     # The host signs in with a password (Acme has no identity provider).
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("Work email or organization short name").fill("acme")
@@ -81,7 +81,7 @@ def test_host_schedules_invites_and_an_invitee_joins_from_the_email(browser, pag
 
     # Pia opens the link from her email in her own browser, sees the pre-join page, and joins.
     pia_link = on_live_server(link_in_email("pia@example.net"), live_server)
-    pia = browser.new_context().new_page()
+    pia = new_context().new_page()
     response = pia.goto(pia_link)
     assert response.status == 200
     assert pia.inner_text("#join-name") == "Pia Participant" and pia.inner_text("#join-role") == "Participant"
@@ -97,7 +97,7 @@ def test_host_schedules_invites_and_an_invitee_joins_from_the_email(browser, pag
     page.goto(f"{live_server.url}/o/acme/meetings/{meeting.code}/")
     page.click("tr[data-invitee='ivan@example.net'] >> text=Withdraw")
     page.get_by_role("button", name="Withdraw the link").click()
-    ivan = browser.new_context().new_page()
+    ivan = new_context().new_page()
     withdrawn = ivan.goto(on_live_server(link_in_email("ivan@example.net"), live_server))
     assert withdrawn.status == 401
     assert ivan.inner_text("h1") == "This link was withdrawn"
@@ -114,11 +114,11 @@ def screenshot_of(page, name):
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_an_early_link_shows_when_the_meeting_starts_with_425(browser, live_server, acme):
+def test_an_early_link_shows_when_the_meeting_starts_with_425(new_context, live_server, acme):
     start = (timezone.now() + timedelta(days=1)).replace(second=0, microsecond=0)
     invitation = InvitationFactory(meeting=MeetingFactory(organization=acme, title="Tomorrow's talk",
                                                           start=start, end=start + timedelta(hours=1)))
-    page = browser.new_context(timezone_id="Asia/Tokyo").new_page()
+    page = new_context(timezone_id="Asia/Tokyo").new_page()
 
     response = page.goto(f"{live_server.url}/j/{invitation.token}")
 
