@@ -1,7 +1,7 @@
 """Gcore's Streaming API (recordings and statistics), as seed 004 and providers.md describe it.
 
-Every request goes through portal.http, waits for the account's share of the 4-requests-per-second
-limit (portal.throttle, shared by all workers), and is retried on 429 (after Retry-After when given)
+Every request goes through portal.http, holds one of the account's 4-requests-per-second slots
+(portal.throttle, shared by all workers), and is retried on 429 (after Retry-After when given)
 and 5xx with exponential backoff and jitter. A provider that keeps failing raises ProviderError,
 so the sync task can retry later and lose nothing.
 """
@@ -17,11 +17,9 @@ from portal import http, throttle
 from .base import ProviderError
 
 REQUESTS_PER_SECOND = 4
-# Gcore counts requests as they arrive. A slot is taken before the request leaves, and a busy worker
-# or the network can delay one request more than the next, so four slots are spread over 1.25 s:
-# up to 250 ms of such delay never brings five arrivals into one second (at 1.1 s, a loaded machine
-# here did, once in a few dozen runs).
-THROTTLE_WINDOW_MS = 1250
+# Gcore counts requests as they arrive; the limiter counts each from when it finished (no earlier
+# than its arrival), so a small margin over one second covers clocks and rounding.
+THROTTLE_WINDOW_MS = 1050
 MAX_ATTEMPTS = 6
 PER_PAGE = 100
 
@@ -35,11 +33,11 @@ class StreamingClient:
     def _get(self, path: str, params: dict | None = None):
         """The JSON of a GET; None for 404 (no such thing, or no data yet)."""
         for attempt in range(self.attempts):
-            throttle.acquire(f"gcore:{self.account.pk}", REQUESTS_PER_SECOND, window_ms=THROTTLE_WINDOW_MS)
             try:
-                response = http.get(self.base_url + path, params=params, retries=False,
-                                    headers={"Authorization": f"APIKey {self.account.api_token}",
-                                             "Accept": "application/json"})
+                with throttle.slot(f"gcore:{self.account.pk}", REQUESTS_PER_SECOND, window_ms=THROTTLE_WINDOW_MS):
+                    response = http.get(self.base_url + path, params=params, retries=False,
+                                        headers={"Authorization": f"APIKey {self.account.api_token}",
+                                                 "Accept": "application/json"})
             except http.OutboundError as error:
                 problem = str(error)
             else:

@@ -84,12 +84,19 @@ def recording_finish(request, token, recording_code):
 
 @organization_view(minimum_role=Membership.Role.HOST)
 def recording_file(request, meeting_code, recording_code):
-    recording = Recording.objects.of(request.organization).select_related("meeting").filter(
-        code=recording_code, meeting__code=meeting_code, status=Recording.Status.READY).first()
-    if recording is None or not recording.file or not scheduling.may_manage(request.user, recording.meeting,
-                                                                             request.membership):
+    recording = _managed_recording(request, meeting_code, recording_code)
+    if recording.status != Recording.Status.READY or not recording.file:
         raise Http404("No such recording.")
     return _file_response(recording, download="download" in request.GET)
+
+
+def _managed_recording(request, meeting_code, recording_code) -> Recording:
+    """A recording of a meeting this person may manage; anything else is 404."""
+    recording = Recording.objects.of(request.organization).select_related("meeting").filter(
+        code=recording_code, meeting__code=meeting_code).first()
+    if recording is None or not scheduling.may_manage(request.user, recording.meeting, request.membership):
+        raise Http404("No such recording.")
+    return recording
 
 
 def _file_response(recording, *, download: bool):
@@ -154,10 +161,7 @@ def recording_media(request, recording_code):
 
 @organization_view(minimum_role=Membership.Role.HOST)
 def recording_visibility(request, meeting_code, recording_code):
-    recording = Recording.objects.of(request.organization).select_related("meeting").filter(
-        code=recording_code, meeting__code=meeting_code).first()
-    if recording is None or not scheduling.may_manage(request.user, recording.meeting, request.membership):
-        raise Http404("No such recording.")
+    recording = _managed_recording(request, meeting_code, recording_code)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     visibility = request.POST.get("visibility", "")
