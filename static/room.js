@@ -18,6 +18,7 @@
   var settings = {};        // {chat, raise_hand, recording, kind}
   var iceServers = [];
   var admitted = false;
+  var earlySignals = [];
   var ended = false;
   var socket = null;
   var reconnectDelay = 500;
@@ -82,6 +83,9 @@
       peers.forEach(function (p) { addLocalTracks(p); });
       reportMedia();
     });
+    // Signals that overtook the "admitted" message: answering them now keeps the sender's offer
+    // from waiting forever for an answer that was dropped.
+    earlySignals.splice(0).forEach(function (signal) { onSignal(signal.from, signal.data); });
   }
 
   function startLocalMedia(constraints) {
@@ -279,14 +283,23 @@
     pc.onconnectionstatechange = function () {
       if (pc.connectionState === "failed") pc.restartIce();  // recover a dropped path without a new join
     };
-    // A pair that is not connected after a while renegotiates: a lost or crossed message must not
-    // leave two people unable to see each other.
+    // A pair that stays unwell for two checks in a row renegotiates, so a lost or crossed message
+    // cannot leave two people unable to see each other. Unwell: not connected, an offer still
+    // unanswered, or the other person's camera on (says the server) while no video arrives here.
+    p.strikes = 0;
     p.watchdog = setInterval(function () {
-      if (pc.connectionState === "connected" || pc.signalingState === "closed") return;
+      if (pc.signalingState === "closed") return;
+      var videoMissing = p.info.video && !(p.stream && p.stream.getVideoTracks().some(function (t) {
+        return t.readyState === "live";
+      }));
+      var unwell = pc.connectionState !== "connected" || pc.signalingState !== "stable" || videoMissing;
+      p.strikes = unwell ? p.strikes + 1 : 0;
+      if (p.strikes < 2) return;
+      p.strikes = 0;
       var rollback = pc.signalingState === "have-local-offer"
         ? pc.setLocalDescription({type: "rollback"}) : Promise.resolve();
       rollback.then(function () { pc.restartIce(); }).catch(function (e) { console.warn("watchdog", e); });
-    }, 8000);
+    }, 4000);
     addLocalTracks(p);
     return p;
   }
@@ -298,7 +311,7 @@
   }
 
   function onSignal(from, data) {
-    if (!admitted) return;
+    if (!admitted) { earlySignals.push({from: from, data: data}); return; }  // the server relays only to the admitted
     var p = peers.get(from) || ensurePeer({peer: from, name: "…", can_publish: true});
     var pc = p.pc;
     if (data.description) {
