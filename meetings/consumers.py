@@ -17,7 +17,7 @@ from . import realtime
 from .ice import ice_servers_for
 from .models import ROLES_BY_KIND, WATCHER_ROLES, Invitation, JoinSession, Kind, Role
 from .services import joining, scheduling
-from .services.invitations import invitation_change_role
+from .services.invitations import invitation_change_role, invitation_readmit
 from .services.joining import JoinDenied
 
 MAX_SIGNAL_BYTES = 64 * 1024
@@ -198,7 +198,9 @@ class RoomConsumer(JsonWebsocketConsumer):
             scheduling.occurrence_end(occurrence=session.occurrence)
             return
         if action == "readmit":
-            Invitation.objects.filter(meeting_id=self.meeting_id, code=peer).update(removed_at=None)
+            removed = Invitation.objects.filter(meeting_id=self.meeting_id, code=peer).first()
+            if removed is not None:
+                invitation_readmit(invitation=removed)
         elif action == "mute_all":
             others = JoinSession.objects.filter(occurrence_id=self.occurrence_id, ended_at__isnull=True).exclude(
                 pk=session.pk)

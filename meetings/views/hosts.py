@@ -52,6 +52,13 @@ def _managed_meeting(request, meeting_code) -> Meeting:
     return meeting
 
 
+def _confirm(request, meeting_code, *, title, button, text):
+    """Ask before a destructive action; "Keep it" leads back to the meeting's page."""
+    return render(request, "meetings/confirm.html", {
+        "title": title, "button": button, "text": text,
+        "back": reverse("meeting_detail", args=[request.organization.slug, meeting_code])})
+
+
 def _to_meeting_page(meeting, anchor=""):
     return redirect(reverse("meeting_detail", args=[meeting.organization.slug, meeting.code]) + anchor)
 
@@ -209,10 +216,8 @@ def meeting_cancel(request, meeting_code):
         scheduling.meeting_cancel(meeting=meeting)
         messages.success(request, "The meeting was cancelled and invitees were told.")
         return _to_meeting_page(meeting)
-    return render(request, "meetings/confirm.html", {
-        "title": f"Cancel “{meeting.title}”?", "button": "Cancel the meeting",
-        "text": "Every invitee gets a cancellation. Anyone in the room is disconnected.",
-        "back": reverse("meeting_detail", args=[request.organization.slug, meeting.code])})
+    return _confirm(request, meeting.code, title=f"Cancel “{meeting.title}”?", button="Cancel the meeting",
+                    text="Every invitee gets a cancellation. Anyone in the room is disconnected.")
 
 
 def _meeting_part(request, meeting_code, relation: str, code: str):
@@ -254,10 +259,10 @@ def occurrence_cancel(request, meeting_code, occurrence_code):
         scheduling.occurrence_cancel(occurrence=occurrence)
         messages.success(request, "That occurrence was cancelled and invitees were told.")
         return _to_meeting_page(occurrence.meeting)
-    return render(request, "meetings/confirm.html", {
-        "title": f"Cancel the occurrence of {occurrence.start:%d %b %Y %H:%M}?", "button": "Cancel this occurrence",
-        "text": "Only this occurrence is cancelled; the series goes on.",
-        "back": reverse("meeting_detail", args=[request.organization.slug, occurrence.meeting.code])})
+    return _confirm(request, occurrence.meeting.code,
+                    title=f"Cancel the occurrence of {occurrence.start:%d %b %Y %H:%M}?",
+                    button="Cancel this occurrence",
+                    text="Only this occurrence is cancelled; the series goes on.")
 
 
 @organization_view(minimum_role=HOST)
@@ -433,10 +438,10 @@ def invitation_revoke(request, meeting_code, invitation_code):
         invitation_services.invitation_revoke(invitation=invitation)
         messages.success(request, f"{invitation.display_name}'s link no longer works.")
         return _to_meeting_page(invitation.meeting, "#invitees")
-    return render(request, "meetings/confirm.html", {
-        "title": f"Withdraw {invitation.display_name}'s link?", "button": "Withdraw the link",
-        "text": "The link stops working at once and anyone using it leaves the room. You can issue a new link later.",
-        "back": reverse("meeting_detail", args=[request.organization.slug, meeting_code])})
+    return _confirm(request, meeting_code, title=f"Withdraw {invitation.display_name}'s link?",
+                    button="Withdraw the link",
+                    text="The link stops working at once and anyone using it leaves the room. "
+                         "You can issue a new link later.")
 
 
 @organization_view(minimum_role=HOST)
@@ -447,10 +452,10 @@ def invitation_remove(request, meeting_code, invitation_code):
         messages.success(request, f"{invitation.display_name} was taken out of the room; their link stays "
                                   "closed until you let them back in.")
         return _to_meeting_page(invitation.meeting, "#invitees")
-    return render(request, "meetings/confirm.html", {
-        "title": f"Remove {invitation.display_name} from the room?", "button": "Remove from the room",
-        "text": "They are disconnected now and cannot come back in with their link until you let them back in.",
-        "back": reverse("meeting_detail", args=[request.organization.slug, meeting_code])})
+    return _confirm(request, meeting_code, title=f"Remove {invitation.display_name} from the room?",
+                    button="Remove from the room",
+                    text="They are disconnected now and cannot come back in with their link "
+                         "until you let them back in.")
 
 
 @organization_view(minimum_role=HOST)
