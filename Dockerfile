@@ -15,4 +15,4 @@ RUN SECRET_KEY=build CREDENTIALS_KEYS=$(python -c "from cryptography.fernet impo
  && useradd --system portal && mkdir -p /var/lib/portal && chown portal /var/lib/portal
 USER portal
 EXPOSE 8000
-CMD ["uvicorn", "portal.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off"]
+CMD ["uvicorn", "portal.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off", "--no-proxy-headers"]

@@ -1,7 +1,8 @@
 # make run   installs into .venv and runs the portal on embedded defaults (SQLite, built-in provider,
 #            local Celery worker and beat), printing the URL and the demo login.
 # make test  installs what the suite needs (Python packages, chromium, PostgreSQL, Redis), starts
-#            PostgreSQL and Redis when they are not running, and runs the whole suite against them.
+#            PostgreSQL and Redis when they are not running, and runs the whole suite against them, on a
+#            test database made afresh (a run killed midway leaves rows that --reuse-db would keep).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -36,4 +37,4 @@ test: $(VENV)/.installed-dev node_modules/.installed
 	$(BIN)/ruff check .
 	bash .ci/services
 	PORTAL_VAR_DIR=$$(mktemp -d) $(BIN)/python manage.py makemigrations --check --dry-run
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m pytest --create-db $(PYTEST_ARGS)

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from portal.validators import validate_single_line
+
 from .models import Membership, User
 
 
@@ -17,7 +19,8 @@ class PasswordSignInForm(AuthenticationForm):
 
 class MemberAddForm(forms.Form):
     email = forms.EmailField()
-    full_name = forms.CharField(max_length=150, required=False, label="Name (optional)")
+    full_name = forms.CharField(max_length=120, required=False, label="Name (optional)",
+                                validators=[validate_single_line])
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
 
 

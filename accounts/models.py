@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.timezone import now
 
 from portal.crypto import EncryptedTextField
+from portal.validators import validate_single_line
 
 from .tenancy import TenantModel
 
@@ -43,7 +44,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person. Keyed by email for password sign-in; OIDC sign-in goes through OIDCIdentity."""
 
     email = models.EmailField(unique=True)
-    full_name = models.CharField(max_length=150, blank=True)
+    full_name = models.CharField(max_length=150, blank=True, validators=[validate_single_line])
     timezone = models.CharField(
         max_length=64, blank=True, choices=TIMEZONE_CHOICES,
         help_text="Times are shown in this zone; empty means the organization's.",
@@ -71,7 +72,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Organization(models.Model):
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_single_line])
     slug = models.SlugField(max_length=50, unique=True, validators=[validate_slug],
                             help_text="Short name used in addresses and on the sign-in page.")
     timezone = models.CharField(max_length=64, default="UTC", choices=TIMEZONE_CHOICES)
@@ -148,8 +149,9 @@ class IdentityProvider(TenantModel):
 
     def role_for_groups(self, groups) -> str | None:
         """The strongest role any of these groups maps to, or None when none is mapped."""
-        roles = [self.group_roles[g] for g in groups if g in self.group_roles]
-        roles = [r for r in roles if r in Membership.Role.values]
+        roles = [self.group_roles[g] for g in groups if isinstance(g, str) and g in self.group_roles]
+        # Groups never grant owner: only an owner makes another owner.
+        roles = [r for r in roles if r in Membership.Role.values and r != Membership.Role.OWNER]
         return max(roles, key=lambda r: Membership.RANK[r]) if roles else None
 
 
@@ -169,3 +171,30 @@ class OIDCIdentity(models.Model):
 
     def __str__(self):
         return f"{self.subject} at {self.issuer}"
+
+
+class MembershipInvitation(TenantModel):
+    """An existing account asked to join an organization. Nobody is attached to an organization
+    silently: the person accepts through the link emailed to the account's address, signed in as that
+    account. Only the link's SHA-256 is stored."""
+
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["organization", "email"], condition=models.Q(
+            accepted_at__isnull=True), name="one_open_membership_invitation_per_email")]
+
+    def __str__(self):
+        return f"{self.email} invited to {self.organization} ({self.role})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.expires_at > now()

@@ -1,9 +1,17 @@
 """Writes for organizations and memberships. Views, admin and tasks call these; nothing else writes."""
 
+import base64
+import hashlib
+from datetime import timedelta
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.crypto import salted_hmac
+from django.utils.timezone import now
 
-from .models import Membership, Organization, User
+from portal import outbox
+
+from .models import Membership, MembershipInvitation, Organization, User
 
 Role = Membership.Role
 
@@ -28,19 +36,74 @@ def _lock_owners(organization: Organization) -> list[Membership]:
     return list(Membership.objects.select_for_update().of(organization).filter(role=Role.OWNER))
 
 
+INVITATION_DAYS = 14
+
+
 def membership_add(*, organization: Organization, email: str, role: str, added_by: Membership | None,
-                   full_name: str = "") -> Membership:
+                   full_name: str = "") -> Membership | MembershipInvitation:
+    """Add a person by email. A new address gets an account, the membership and a set-password link.
+    An account the portal already has is never attached silently (it may belong to other
+    organizations): it gets an invitation to accept, and this returns that invitation."""
     if added_by is not None:
         _check_may_manage(added_by, Role.MEMBER, role)
     email = User.objects.normalize_email(email)
     with transaction.atomic():
-        user = User.objects.filter(email=email).first() or User.objects.create_user(email, full_name=full_name)
-        if Membership.objects.of(organization).filter(user=user).exists():
-            raise ValidationError(f"{email} is already a member of {organization.name}.")
+        user = User.objects.select_for_update().filter(email=email).first()
+        if user is not None:
+            if Membership.objects.of(organization).filter(user=user).exists():
+                raise ValidationError(f"{email} is already a member of {organization.name}.")
+            return _invite_existing_account(organization, email, role, added_by)
+        user = User.objects.create_user(email, full_name=full_name)
         membership = Membership.objects.create(organization=organization, user=user, role=role)
         from .tasks import send_member_added_email
 
-        transaction.on_commit(lambda: send_member_added_email.delay(membership.pk))
+        outbox.enqueue(send_member_added_email, membership.pk)
+    return membership
+
+
+def _invite_existing_account(organization, email, role, added_by) -> MembershipInvitation:
+    from .tasks import send_membership_invitation_email
+
+    MembershipInvitation.objects.of(organization).filter(email=email, accepted_at__isnull=True).delete()
+    invitation = MembershipInvitation(organization=organization, email=email, role=role,
+                                      invited_by=added_by.user if added_by else None,
+                                      expires_at=now() + timedelta(days=INVITATION_DAYS))
+    invitation.token_hash = _hash(membership_invitation_token(invitation))
+    invitation.save()
+    outbox.enqueue(send_membership_invitation_email, invitation.pk)
+    return invitation
+
+
+def membership_invitation_token(invitation: MembershipInvitation) -> str:
+    """Derived from the invitation's random code with a key of SECRET_KEY, so neither the database nor
+    the task queue holds a usable link."""
+    digest = salted_hmac("membership-invitation", invitation.code, algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def membership_invitation_for_token(token: str) -> MembershipInvitation | None:
+    return (MembershipInvitation.objects.select_related("organization")
+            .filter(token_hash=_hash(token[:200])).first())
+
+
+def membership_invitation_accept(*, invitation: MembershipInvitation, user: User) -> Membership:
+    """The signed-in person accepts: they hold the link sent to the address, and are that account."""
+    if not invitation.is_open:
+        raise ValidationError("This invitation has expired or was already used. Ask for a new one.")
+    if user.email != invitation.email:
+        raise PermissionDenied(f"This invitation is for {invitation.email}. Sign in as that account to accept it.")
+    with transaction.atomic():
+        locked = MembershipInvitation.objects.select_for_update().get(pk=invitation.pk)
+        if locked.accepted_at is not None:
+            raise ValidationError("This invitation was already used.")
+        membership, _ = Membership.objects.get_or_create(organization=invitation.organization, user=user,
+                                                         defaults={"role": invitation.role})
+        locked.accepted_at = now()
+        locked.save(update_fields=["accepted_at"])
     return membership
 
 
@@ -78,11 +141,22 @@ def _verified_email(claims: dict) -> str | None:
     return None
 
 
+def _in_allowed_domains(identity_provider, email: str | None) -> bool:
+    """An identity provider speaks for the addresses of its organization's allowed domains only."""
+    return email is not None and email.rsplit("@", 1)[-1] in identity_provider.email_domains()
+
+
+def _belongs_elsewhere(user: User, organization: Organization) -> bool:
+    return user.is_staff or user.memberships.exclude(organization=organization).exists()
+
+
 def _user_for_new_identity(identity_provider, email: str | None) -> User:
     """Link a first sign-in to a user the portal already has, or create one when allowed.
 
     An existing account is linked by email only when it belongs to no other organization and is not
-    an operator: otherwise one organization's identity provider could claim another's people.
+    an operator: otherwise one organization's identity provider could claim another's people. A new
+    account is made only for an address of the organization's allowed domains, so an identity
+    provider cannot reserve another organization's addresses.
     """
     organization = identity_provider.organization
     if email is None:
@@ -92,9 +166,14 @@ def _user_for_new_identity(identity_provider, email: str | None) -> User:
     if existing is None:
         if not identity_provider.provision_unknown_users:
             raise SignInRefused(f"You are not a member of {organization.name}. Ask one of its admins to add you.")
+        if not _in_allowed_domains(identity_provider, email):
+            raise SignInRefused(f"{organization.name} creates accounts at first sign-in only for its own email "
+                                "domains. Ask one of its admins to add you.")
         return User.objects.create_user(email)
-    other_orgs = existing.memberships.exclude(organization=organization).exists()
-    if other_orgs or existing.is_staff or existing.oidc_identities.exists():
+    privileged = existing.memberships.filter(organization=organization, role__in=(Role.OWNER, Role.ADMIN))
+    if _belongs_elsewhere(existing, organization) or existing.oidc_identities.exists() or privileged.exists():
+        # Owners and admins are linked by an operator: whoever controls the identity provider's
+        # configuration would otherwise sign in as them.
         raise SignInRefused("An account with your email address already exists and cannot be linked "
                             "automatically. Ask an operator to link it.")
     return existing
@@ -108,7 +187,7 @@ def _sync_membership(identity_provider, user: User, groups: list[str]) -> Member
         if not identity_provider.provision_unknown_users:
             raise SignInRefused(f"You are not a member of {organization.name}. Ask one of its admins to add you.")
         return Membership.objects.create(organization=organization, user=user, role=mapped_role or Role.MEMBER)
-    if identity_provider.group_roles:
+    if identity_provider.group_roles and membership.role != Role.OWNER:  # owners change only by an owner
         wanted = mapped_role or Role.MEMBER
         if membership.role != wanted:
             try:
@@ -146,10 +225,12 @@ def oidc_sign_in(*, identity_provider, claims: dict) -> tuple[User, Membership]:
         membership = _sync_membership(identity_provider, user, groups)
 
         changed = []
-        name = (claims.get("name") or "").strip()
+        name = " ".join(str(claims.get("name") or "").split())[:User._meta.get_field("full_name").max_length]
         if name and name != user.full_name:
             user.full_name, changed = name, changed + ["full_name"]
-        if email and email != user.email and not User.objects.filter(email=email).exists():
+        if (email and email != user.email and _in_allowed_domains(identity_provider, email)
+                and not _belongs_elsewhere(user, identity_provider.organization)
+                and not User.objects.filter(email=email).exists()):
             user.email, changed = email, changed + ["email"]
         if changed:
             user.save(update_fields=changed)

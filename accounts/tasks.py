@@ -7,10 +7,13 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from .models import Membership
+from portal import outbox
+
+from .models import Membership, MembershipInvitation
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(acks_late=True)
+@outbox.pending_task(exclusive=True, max_attempts=6)
 def send_member_added_email(membership_id: int) -> None:
     membership = Membership.objects.select_related("user", "organization").filter(pk=membership_id).first()
     if membership is None:  # removed again before the worker got to it
@@ -24,10 +27,28 @@ def send_member_added_email(membership_id: int) -> None:
         token = default_token_generator.make_token(user)
         context["set_password_url"] = settings.SITE_URL + reverse(
             "password_reset_confirm", kwargs={"uidb64": uid, "token": token})
-    message = EmailMultiAlternatives(
-        subject=f"You were added to {organization.name}",
-        body=render_to_string("accounts/email/member_added.txt", context),
-        to=[user.email],
-    )
-    message.attach_alternative(render_to_string("accounts/email/member_added.html", context), "text/html")
+    _send(f"You were added to {organization.name}", "accounts/email/member_added", context, to=user.email)
+
+
+@shared_task(acks_late=True)
+@outbox.pending_task(exclusive=True, max_attempts=6)
+def send_membership_invitation_email(invitation_id: int) -> None:
+    from .services import membership_invitation_token
+
+    invitation = MembershipInvitation.objects.select_related("organization", "invited_by").filter(
+        pk=invitation_id, accepted_at__isnull=True).first()
+    if invitation is None:  # accepted or replaced before the worker got to it
+        return
+    context = {"invitation": invitation, "organization": invitation.organization,
+               "role": invitation.get_role_display(), "invited_by": invitation.invited_by,
+               "accept_url": settings.SITE_URL.rstrip("/") + reverse(
+                   "membership_invite", args=[membership_invitation_token(invitation)])}
+    _send(f"Join {invitation.organization.name} on the meeting portal", "accounts/email/membership_invitation",
+          context, to=invitation.email)
+
+
+def _send(subject: str, template: str, context: dict, *, to: str) -> None:
+    """An email in text and HTML from template.txt and template.html."""
+    message = EmailMultiAlternatives(subject=subject, body=render_to_string(f"{template}.txt", context), to=[to])
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     message.send()

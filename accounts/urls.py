@@ -10,11 +10,11 @@ urlpatterns = [
     path("logout/", oidc.logout_view, name="logout"),
     path("oidc/<slug:slug>/authenticate/", oidc.OrganizationOIDCStartView.as_view(), name="oidc_authentication_init"),
     path("oidc/callback/", oidc.OrganizationOIDCCallbackView.as_view(), name="oidc_authentication_callback"),
-    path("password/set/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(
-        template_name="accounts/password_set.html", success_url="/password/set/done/"), name="password_reset_confirm"),
+    path("password/set/<uidb64>/<token>/", views.PasswordSetView.as_view(), name="password_reset_confirm"),
     path("password/set/done/", auth_views.PasswordResetCompleteView.as_view(
         template_name="accounts/password_set_done.html"), name="password_reset_complete"),
     path("account/", views.profile, name="profile"),
+    path("invites/<str:token>/", views.membership_invite, name="membership_invite"),
     path("o/<slug:org_slug>/members/", views.member_list, name="member_list"),
     path("o/<slug:org_slug>/members/<str:member_code>/role/", views.member_change_role, name="member_change_role"),
     path("o/<slug:org_slug>/members/<str:member_code>/remove/", views.member_remove, name="member_remove"),

@@ -5,13 +5,16 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+
+from portal import ratelimit
 
 from . import selectors, services
 from .forms import MemberAddForm, MemberRoleForm, PasswordSignInForm, ProfileForm, SignInForm
-from .models import Membership
+from .models import Membership, MembershipInvitation
 from .oidc import SESSION_ACTIVE_ORG
 from .tenancy import get_scoped_or_404, organization_view
 
@@ -22,6 +25,10 @@ def sign_in(request):
     """The sign-in page: an email address or an organization's short name picks the way in."""
     if request.user.is_authenticated:
         return redirect("home")
+    if request.method == "POST":
+        attempt = ratelimit.Attempt(ratelimit.sign_in_lookup_limit(request))
+        if not attempt.allowed:
+            return ratelimit.refused(request, attempt.retry_after)
     form = SignInForm(request.POST or None)
     choices = None
     if request.method == "POST" and form.is_valid():
@@ -58,6 +65,32 @@ class PasswordSignInView(auth_views.LoginView):
     def get_initial(self):
         return {"username": self.request.session.get("sign_in_email", "")}
 
+    def post(self, request, *args, **kwargs):
+        attempt = ratelimit.Attempt(*ratelimit.sign_in_limits("password", request, request.POST.get("username", "")))
+        if not attempt.allowed:
+            return ratelimit.refused(request, attempt.retry_after)
+        response = super().post(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            attempt.succeeded()
+        return response
+
+
+class PasswordSetView(auth_views.PasswordResetConfirmView):
+    """Django's set-password step, where a link that does not work counts like a wrong password."""
+    template_name = "accounts/password_set.html"
+    success_url = "/password/set/done/"
+
+    def dispatch(self, request, *args, **kwargs):
+        user = self.get_user(kwargs["uidb64"])
+        account = str(user.pk) if user else kwargs["uidb64"]
+        attempt = ratelimit.Attempt(*ratelimit.sign_in_limits("password-set", request, account))
+        if not attempt.allowed:
+            return ratelimit.refused(request, attempt.retry_after)
+        response = super().dispatch(request, *args, **kwargs)
+        if self.validlink or response.status_code == 302:  # a working link redirects to the form
+            attempt.succeeded()
+        return response
+
 
 @login_required
 def home(request):
@@ -86,11 +119,45 @@ def member_list(request):
             except PermissionDenied as error:
                 add_form.add_error(None, str(error))
             else:
-                messages.success(request, f"{membership.user.email} was added as {membership.get_role_display()}.")
+                if isinstance(membership, MembershipInvitation):
+                    messages.success(request, f"{membership.email} already has an account, so they were sent an "
+                                              "invitation. They join once they accept it.")
+                else:
+                    messages.success(request, f"{membership.user.email} was added as "
+                                              f"{membership.get_role_display()}.")
                 return redirect("member_list", request.organization.slug)
+    pending = (MembershipInvitation.objects.of(request.organization)
+               .filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
+               if request.membership.can_manage_members else [])
     return render(request, "accounts/member_list.html", {
         "page": page, "search": search, "add_form": add_form, "roles": Membership.Role.choices,
+        "pending": pending,
     })
+
+
+def membership_invite(request, token):
+    """/invites/<token>/: the emailed link; the person accepts signed in as the invited account."""
+    invitation = services.membership_invitation_for_token(token)
+    if invitation is None:
+        raise Http404("No such invitation.")
+    if not invitation.is_open:
+        state = "closed"
+    elif not request.user.is_authenticated:
+        state = "sign_in"
+    elif request.user.email != invitation.email:
+        state = "other_account"
+    else:
+        state = "ready"
+    if request.method == "POST" and state == "ready":
+        try:
+            membership = services.membership_invitation_accept(invitation=invitation, user=request.user)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        else:
+            messages.success(request, f"You joined {membership.organization.name}.")
+            return redirect("organization_home", membership.organization.slug)
+    return render(request, "accounts/membership_invite.html", {"invitation": invitation, "state": state},
+                  status=410 if state == "closed" else 200)
 
 
 @organization_view(minimum_role=Membership.Role.ADMIN)

@@ -1,11 +1,12 @@
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html
 
-from accounts.admin import OrganizationScopedAdmin
+from accounts.admin import ORGANIZATION_FILTER, OrganizationScopedAdmin, SameOrganizationForm
 
-from .forms import ProviderAccountForm
+from .forms import ACCOUNT_CANDIDATE_FIELDS, ProviderAccountForm, account_form_fields
 from .models import Invitation, JoinSession, Meeting, MeetingSync, Occurrence, ProviderAccount, Room
 from .services import accounts as account_services
 from .services import invitations as invitation_services
@@ -15,7 +16,7 @@ from .services.sync import request_sync
 @admin.register(Room)
 class RoomAdmin(OrganizationScopedAdmin):
     list_display = ("name", "organization", "owner", "kind", "provider", "created_at")
-    list_filter = ("kind", "provider", "organization")
+    list_filter = ("kind", "provider", ORGANIZATION_FILTER)
     search_fields = ("name", "owner__email", "organization__name")
     autocomplete_fields = ("organization", "owner", "co_hosts")
     readonly_fields = ("code",)
@@ -44,7 +45,7 @@ class MeetingSyncInline(admin.StackedInline):
 @admin.register(Meeting)
 class MeetingAdmin(OrganizationScopedAdmin):
     list_display = ("title", "organization", "kind", "start", "status", "provider", "owner")
-    list_filter = ("status", "kind", "provider", "organization")
+    list_filter = ("status", "kind", "provider", ORGANIZATION_FILTER)
     search_fields = ("title", "description", "owner__email", "invitations__email")
     autocomplete_fields = ("organization", "room", "owner", "co_hosts")
     readonly_fields = ("code", "ical_uid", "ical_sequence", "created_at", "updated_at")
@@ -77,7 +78,7 @@ class JoinSessionInline(admin.TabularInline):
 @admin.register(Invitation)
 class InvitationAdmin(OrganizationScopedAdmin):
     list_display = ("display_name", "email", "meeting", "role", "email_status", "first_joined_at", "revoked_at")
-    list_filter = ("role", "email_status", "source", "meeting__status", "meeting__provider", "organization")
+    list_filter = ("role", "email_status", "source", "meeting__status", "meeting__provider", ORGANIZATION_FILTER)
     search_fields = ("email", "display_name", "meeting__title", "peer_id")
     readonly_fields = ("code", "peer_id", "link_generation", "first_opened_at", "first_joined_at", "email_status",
                        "email_error", "email_sent_at", "created_at", "invited_by", "user", "meeting", "source")
@@ -105,7 +106,10 @@ class InvitationAdmin(OrganizationScopedAdmin):
         self.message_user(request, f"{count} invitations are being sent again.", messages.SUCCESS)
 
 
-class AdminProviderAccountForm(ProviderAccountForm):
+class AdminProviderAccountForm(SameOrganizationForm, ProviderAccountForm):
+    """The portal's account form with the organization: the same join-mode and account_problems checks,
+    so admin cannot save what the portal refuses."""
+
     class Meta(ProviderAccountForm.Meta):
         fields = ["organization", *ProviderAccountForm.Meta.fields]
 
@@ -113,11 +117,18 @@ class AdminProviderAccountForm(ProviderAccountForm):
 @admin.register(ProviderAccount)
 class ProviderAccountAdmin(OrganizationScopedAdmin):
     form = AdminProviderAccountForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("name", "organization", "provider", "meet_domain", "jwt_algorithm", "is_default", "enabled")
-    list_filter = ("provider", "jwt_algorithm", "enabled", "organization")
+    list_filter = ("provider", "jwt_algorithm", "enabled", ORGANIZATION_FILTER)
     search_fields = ("name", "meet_domain", "organization__name")
     readonly_fields = ("code", "jwt_public_key", "callback_urls", "key_version", "updated_at")
     actions = ["generate_key_pair"]
+
+    def get_fields(self, request, obj=None):
+        # Only the fields some registered provider asks for (the form drops the others).
+        used = set(account_form_fields())
+        return [name for name in super().get_fields(request, obj)
+                if name not in ACCOUNT_CANDIDATE_FIELDS or name in used]
 
     @admin.display(description="Register with the provider")
     def callback_urls(self, obj):

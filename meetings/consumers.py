@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from . import realtime
 from .ice import ice_servers_for
-from .models import ROLES_BY_KIND, WATCHER_ROLES, Invitation, JoinSession, Kind, Role
-from .services import joining, scheduling
+from .models import WATCHER_ROLES, Invitation, JoinSession, Kind, Role
+from .services import joining, moderation, scheduling
 from .services.invitations import invitation_change_role, invitation_readmit
 from .services.joining import JoinDenied
 
@@ -33,6 +33,29 @@ ENDED_TEXT = {
 
 def can_publish(invitation: Invitation, kind: str) -> bool:
     return not (kind == Kind.WEBINAR and invitation.role in WATCHER_ROLES)
+
+
+
+
+RECEIVING = {"a=recvonly", "a=inactive"}
+DIRECTIONS = {"a=sendrecv", "a=sendonly", *RECEIVING}
+
+
+def _directions(block: str) -> set[str]:
+    return {line.strip().lower() for line in block.split("\n")} & DIRECTIONS
+
+
+def receives_only(description: dict) -> bool:
+    """An SDP answer that only receives: the session-level direction and every media section's
+    (RFC 3264: a section without one takes the session's, and without that sends and receives)."""
+    if description.get("type") != "answer":
+        return False
+    session, *sections = str(description.get("sdp", "")).replace("\r\n", "\n").split("\nm=")
+    session_directions = _directions(session)
+    if session_directions - RECEIVING:
+        return False
+    return all(not ((_directions(section) or session_directions or {"a=sendrecv"}) - RECEIVING)
+               for section in sections)
 
 
 def _peer(session: JoinSession, kind: str) -> dict:
@@ -74,7 +97,7 @@ class RoomConsumer(JsonWebsocketConsumer):
         self.publisher = can_publish(session.invitation, meeting.kind)
         if session.admitted:
             self._join(realtime.room_group(self.occurrence_id))
-        JoinSession.objects.filter(pk=self.session_id).update(connected=True, disconnected_at=None)
+        joining.socket_seen(self.session_id)
         self.send_json({
             "type": "welcome", "admitted": session.admitted,
             "me": {"peer": session.code, "name": session.invitation.display_name,
@@ -83,7 +106,7 @@ class RoomConsumer(JsonWebsocketConsumer):
             "room": {"chat": meeting.chat_enabled, "raise_hand": meeting.raise_hand,
                      "recording": meeting.recording_allowed and self.moderator, "kind": meeting.kind,
                      "roles": [[value, str(label)] for value, label in Role.choices
-                               if value in ROLES_BY_KIND[meeting.kind]]},
+                               if value in moderation.roles_given_in_room(meeting.kind)]},
             "ice_servers": ice_servers_for(session.code),
         })
         realtime.send(realtime.room_group(self.occurrence_id), {"type": "refresh"})
@@ -152,17 +175,20 @@ class RoomConsumer(JsonWebsocketConsumer):
             handler(session, content)
 
     def on_ping(self, session, content):
+        joining.socket_seen(session.pk)
+        if not session.connected:  # beat took this silent socket for dropped; the room sees it back
+            realtime.send(realtime.room_group(self.occurrence_id), {"type": "refresh"})
         self.send_json({"type": "pong"})
 
     def on_signal(self, session, content):
         data = content.get("data")
         if not session.admitted or not isinstance(data, dict) or len(json.dumps(data)) > MAX_SIGNAL_BYTES:
             return
-        description = data.get("description") or {}
-        if not self.publisher and description:
-            sdp = str(description.get("sdp", ""))
-            if description.get("type") == "offer" or "a=sendrecv" in sdp or "a=sendonly" in sdp:
-                return  # a viewer never sends media
+        description = data.get("description")
+        if description is not None and not isinstance(description, dict):
+            return
+        if not self.publisher and description and not receives_only(description):
+            return  # a viewer never sends media
         target = JoinSession.objects.filter(code=str(content.get("to", "")), occurrence_id=self.occurrence_id,
                                             ended_at__isnull=True, admitted=True).first()
         if target is not None and target.pk != session.pk:
@@ -210,10 +236,24 @@ class RoomConsumer(JsonWebsocketConsumer):
         else:
             target = JoinSession.objects.select_related("invitation").filter(
                 code=peer, occurrence_id=self.occurrence_id, ended_at__isnull=True).first()
-            if target is None or target.pk == session.pk:
+            if target is None:
+                return
+            if action == "set_role":
+                refusal = self._role_change_refusal(session, target, str(content.get("role", "")))
+                if refusal:
+                    self.send_json({"type": "error", "message": refusal})
+                    return
+            if target.pk == session.pk:
+                return
+            if action in ("remove", "deny") and (refusal := moderation.removal_refusal(session.invitation,
+                                                                                    target.invitation)):
+                self.send_json({"type": "error", "message": refusal})
                 return
             self._moderate_one(action, target, content)
         realtime.send(realtime.room_group(self.occurrence_id), {"type": "refresh"})
+
+    def _role_change_refusal(self, session: JoinSession, target: JoinSession, role: str) -> str:
+        return moderation.role_change_refusal(session.invitation, target.invitation, role, self.kind)
 
     def _moderate_one(self, action: str, target: JoinSession, content: dict):
         group = realtime.session_group(target.pk)

@@ -31,7 +31,7 @@ def build_message(invitation: Invitation, kind: str, occurrence: Occurrence | No
                "cancelled_one": kind == "cancel" and occurrence is not None}
     title = occurrence.title if occurrence else meeting.title
     message = EmailMultiAlternatives(
-        subject=SUBJECTS[kind].format(title=title),
+        subject=SUBJECTS[kind].format(title=" ".join(title.split())),  # titles saved before they had to be one line
         body=render_to_string("meetings/email/meeting.txt", context),
         to=[invitation.email],
         reply_to=[meeting.owner.email],

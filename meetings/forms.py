@@ -3,14 +3,72 @@ from datetime import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models
 
 from accounts.models import TIMEZONE_CHOICES, Membership, User
+from portal.validators import validate_public_hostname, validate_single_line
 
 from .models import INTERPRETATION_LANGUAGES, MeetingSettings, ProviderAccount, Role, Room
-from .providers import provider_choices
+from .providers import PROVIDERS, get_provider, provider_choices
+from .providers.base import COMMON_SETTINGS
 from .recurrence import WEEKDAYS, build_rrule
 
 SETTINGS_FIELDS = list(MeetingSettings.SETTING_FIELDS)
+
+# Settings that also need the provider to have a capability, and the capability each choice of a
+# setting needs; everything else follows the providers' `settings_fields`.
+SETTING_CAPABILITIES = {"waiting_room": "waiting_room", "recording_allowed": "recording"}
+CHOICE_CAPABILITIES = {"kind": {"webinar": "webinar"}}
+SETTING_LABELS = {
+    "controls_disabled": "Hide the room's main controls",
+    "hide_indicators": "Hide names and icons in tiles",
+    "start_fullscreen": "Start in full screen",
+    "sort_peers": "Move people with cameras on up",
+    "minimize_tiles": "Fit as many people on one screen",
+}
+
+
+def _has(cls, capability: str | None) -> bool:
+    return capability is None or bool(getattr(cls.capabilities, capability))
+
+
+def providers_honouring(name: str) -> list[str]:
+    """The keys of the providers that act on the meeting setting `name`."""
+    return [key for key, cls in PROVIDERS.items()
+            if (name in COMMON_SETTINGS or name in cls.settings_fields) and _has(cls, SETTING_CAPABILITIES.get(name))]
+
+
+class ProviderSelect(forms.Select):
+    """A select whose options say, in data-providers, which providers offer them (absent: all), and
+    in data-default-for, which providers take them as their default."""
+
+    def __init__(self, *args, option_providers=None, option_defaults=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.option_providers = option_providers or {}
+        self.option_defaults = option_defaults or {}
+
+    def __deepcopy__(self, memo):
+        copy = super().__deepcopy__(memo)
+        copy.option_providers = dict(self.option_providers)
+        copy.option_defaults = dict(self.option_defaults)
+        return copy
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        keys = self.option_providers.get(str(value))
+        if keys is not None:
+            option["attrs"]["data-providers"] = " ".join(keys)
+        if self.option_defaults.get(str(value)):
+            option["attrs"]["data-default-for"] = " ".join(self.option_defaults[str(value)])
+        return option
+
+
+def _mark_providers(field, keys) -> None:
+    """meetings/provider_fields.html puts these keys in the field wrapper's data-providers, for
+    portal.js to show the field only while one of them is chosen."""
+    field.provider_bound = True
+    field.providers = " ".join(keys)
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -33,10 +91,35 @@ class LocalDateTimeField(forms.DateTimeField):
 
 
 class SettingsFieldsMixin:
+    """The meeting settings of a room or meeting form: each field says which providers honour it, and
+    a value the chosen provider does not honour is ignored (kept at its default), never an error."""
+
     def _setup_settings(self):
         self.fields["provider"] = forms.ChoiceField(choices=provider_choices(), initial="builtin")
+        self.fields["provider"].widget.attrs["data-provider-select"] = ""
         for name in ("max_broadcasters", "max_watchers"):
             self.fields[name].widget.attrs["min"] = 0
+            self.fields[name].max_value = 100_000
+            self.fields[name].validators.append(MaxValueValidator(100_000))
+        for name, label in SETTING_LABELS.items():
+            self.fields[name].label = label
+        for name in SETTINGS_FIELDS:
+            if name != "provider":
+                _mark_providers(self.fields[name], providers_honouring(name))
+        for name, capabilities in CHOICE_CAPABILITIES.items():
+            field = self.fields[name]
+            needs = {value: [key for key, cls in PROVIDERS.items() if _has(cls, capability)]
+                     for value, capability in capabilities.items()}
+            field.widget = ProviderSelect(choices=field.choices, option_providers=needs)
+
+    def _ignore_unsupported_settings(self, cleaned: dict) -> None:
+        key = cleaned.get("provider")
+        if key not in PROVIDERS:
+            return
+        for name in SETTINGS_FIELDS:
+            if name != "provider" and key not in providers_honouring(name):
+                self._errors.pop(name, None)
+                cleaned[name] = MeetingSettings._meta.get_field(name).get_default()
 
 
 class RoomForm(SettingsFieldsMixin, forms.ModelForm):
@@ -51,12 +134,17 @@ class RoomForm(SettingsFieldsMixin, forms.ModelForm):
             self.fields["max_broadcasters"].initial = 8
             self.fields["max_watchers"].initial = 20
 
+    def clean(self):
+        cleaned = super().clean()
+        self._ignore_unsupported_settings(cleaned)
+        return cleaned
+
 
 class MeetingForm(SettingsFieldsMixin, forms.Form):
     FREQUENCIES = [("", "Does not repeat"), ("daily", "Daily"), ("weekly", "Weekly"), ("monthly", "Monthly")]
 
     room = forms.ModelChoiceField(queryset=Room.objects.none(), to_field_name="code", empty_label=None)
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, validators=[validate_single_line])
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     start = LocalDateTimeField()
     end = LocalDateTimeField()
@@ -71,20 +159,23 @@ class MeetingForm(SettingsFieldsMixin, forms.Form):
     raise_hand = forms.BooleanField(required=False)
     chat_enabled = forms.BooleanField(required=False)
     recording_allowed = forms.BooleanField(required=False)
-    max_broadcasters = forms.IntegerField(min_value=0)
-    max_watchers = forms.IntegerField(min_value=0)
+    max_broadcasters = forms.IntegerField(min_value=0, max_value=100_000)
+    max_watchers = forms.IntegerField(min_value=0, max_value=100_000)
     region = forms.ChoiceField(choices=MeetingSettings._meta.get_field("region").choices)
     interface_language = forms.ChoiceField(choices=MeetingSettings._meta.get_field("interface_language").choices,
                                            required=False)
-    controls_disabled = forms.BooleanField(required=False, label="Hide the room's main controls (Gcore)")
-    hide_indicators = forms.BooleanField(required=False, label="Hide names and icons in tiles (Gcore)")
-    start_fullscreen = forms.BooleanField(required=False, label="Start in full screen (Gcore)")
-    sort_peers = forms.BooleanField(required=False, label="Move people with cameras on up (Gcore)")
-    minimize_tiles = forms.BooleanField(required=False, label="Fit as many people on one screen (Gcore)")
+    controls_disabled = forms.BooleanField(required=False)
+    hide_indicators = forms.BooleanField(required=False)
+    start_fullscreen = forms.BooleanField(required=False)
+    sort_peers = forms.BooleanField(required=False)
+    minimize_tiles = forms.BooleanField(required=False)
 
-    def __init__(self, *args, organization, series_fields=True, **kwargs):
+    def __init__(self, *args, organization, series_fields=True, new_room_allowed=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["room"].queryset = Room.objects.of(organization)
+        if new_room_allowed:
+            self.fields["room"].required = False
+            self.fields["room"].empty_label = "My own room"
         self._setup_settings()
         if not series_fields:
             for name in ("frequency", "weekdays", "count", "until"):
@@ -92,6 +183,7 @@ class MeetingForm(SettingsFieldsMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        self._ignore_unsupported_settings(cleaned)
         tz = cleaned.get("timezone")
         if tz and cleaned.get("start") and cleaned.get("end"):
             zone = zoneinfo.ZoneInfo(tz)
@@ -120,7 +212,7 @@ class MeetingForm(SettingsFieldsMixin, forms.Form):
 
 
 class OccurrenceForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, validators=[validate_single_line])
     start = LocalDateTimeField()
     end = LocalDateTimeField()
 
@@ -144,7 +236,7 @@ LANGUAGE_CHOICES = [("", "—"), *INTERPRETATION_LANGUAGES]
 
 class InviteForm(forms.Form):
     email = forms.EmailField()
-    display_name = forms.CharField(max_length=120, required=False, label="Name")
+    display_name = forms.CharField(max_length=120, required=False, label="Name", validators=[validate_single_line])
     role = forms.ChoiceField(choices=ROLE_CHOICES)
     language = forms.ChoiceField(choices=LANGUAGE_CHOICES, required=False, label="Language (interpreters)")
 
@@ -198,44 +290,146 @@ class OpenLinkForm(forms.Form):
 
 
 class GuestJoinForm(forms.Form):
-    display_name = forms.CharField(max_length=120, label="Your name")
+    display_name = forms.CharField(max_length=120, label="Your name", validators=[validate_single_line])
 
 
-SECRET_FIELDS = ("jwt_secret", "jwt_private_key", "api_token", "webhook_secret", "access_secret")
+def _union(attribute: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(name for cls in PROVIDERS.values() for name in getattr(cls, attribute)))
+
+
+# Every provider's secrets: write-only, encrypted, never shown again.
+SECRET_FIELDS = _union("secret_fields")
+ACCOUNT_COMMON_FIELDS = ("name", "provider", "enabled", "is_default")
+# Account fields the portal fills in itself (the page shows them, nobody types them).
+GENERATED_ACCOUNT_FIELDS = ("jwt_public_key",)
+# What a provider may name in account_fields/secret_fields: every field a person may type.
+ACCOUNT_CANDIDATE_FIELDS = tuple(
+    f.name for f in ProviderAccount._meta.concrete_fields
+    if f.editable and not f.primary_key and f.name not in ("organization", *GENERATED_ACCOUNT_FIELDS))
+
+
+def account_providers() -> dict:
+    """The providers that keep an account (anything to configure); the others need none."""
+    return {key: cls for key, cls in PROVIDERS.items() if cls.account_fields or cls.secret_fields}
+
+
+def account_fields_of(cls) -> tuple[str, ...]:
+    return tuple(name for name in (*cls.account_fields, *cls.secret_fields) if name in ACCOUNT_CANDIDATE_FIELDS)
+
+
+def account_form_fields() -> list[str]:
+    """The account form's fields: the common ones, then what some provider asks for, in its order."""
+    named = dict.fromkeys(name for cls in account_providers().values() for name in account_fields_of(cls))
+    return [*ACCOUNT_COMMON_FIELDS, *(name for name in named if name not in ACCOUNT_COMMON_FIELDS)]
+
+
+SHORT_HS256_SECRET = "HS256 needs a secret of at least 32 bytes (256 bits), as the seed says."  # noqa: S105
+
+
+def _mode_label(mode: str) -> str:
+    return str(ProviderAccount.JoinMode(mode).label).split(":")[0]
+
+
+def https_by_default(field, **kwargs):
+    """Form fields for model fields; a URL typed without a scheme means https (a provider server is
+    never plain http)."""
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
 
 
 class ProviderAccountForm(forms.ModelForm):
-    """Secrets are write-only: the form never shows them, and an empty field keeps the stored value."""
+    """Shows each provider's own fields (marked for portal.js to show only the chosen provider's).
+    Secrets are write-only: the form never shows them, and an empty field keeps the stored value."""
 
     class Meta:
         model = ProviderAccount
-        fields = ["name", "provider", "enabled", "is_default", "meet_domain", "default_region", "jwt_algorithm",
-                  *SECRET_FIELDS]
-        widgets = {name: forms.PasswordInput(render_value=False) for name in SECRET_FIELDS}
+        fields = list(ACCOUNT_CANDIDATE_FIELDS)
+        formfield_callback = https_by_default
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["provider"].widget = forms.Select(choices=[(k, n) for k, n in provider_choices() if k != "builtin"])
-        self.fields["jwt_private_key"].widget = forms.Textarea(attrs={"rows": 3,
-                                                                      "placeholder": "stored; paste to replace"})
-        for name in SECRET_FIELDS:
+        providers = account_providers()
+        keep = account_form_fields()
+        for name in [name for name in self.fields if name not in keep and name in ACCOUNT_CANDIDATE_FIELDS]:
+            del self.fields[name]
+        self.order_fields([name for name in self.fields if name not in keep] + keep)
+        self.fields["provider"].widget = forms.Select(choices=[(key, cls.name) for key, cls in providers.items()])
+        self.fields["provider"].widget.attrs["data-provider-select"] = ""
+        for name in keep:
+            if name not in ACCOUNT_COMMON_FIELDS:
+                _mark_providers(self.fields[name],
+                                [key for key, cls in providers.items() if name in account_fields_of(cls)])
+        secrets = [name for name in _union("secret_fields") if name in self.fields]
+        for name in secrets:
+            self.fields[name].widget = forms.PasswordInput(render_value=False)
             self.fields[name].required = False
             if self.instance.pk and getattr(self.instance, name):
                 self.fields[name].help_text = "Stored. Leave empty to keep it."
-        self.initial.update({name: "" for name in SECRET_FIELDS})
+        if "jwt_private_key" in secrets:
+            self.fields["jwt_private_key"].widget = forms.Textarea(attrs={"rows": 3,
+                                                                          "placeholder": "stored; paste to replace"})
+        self.initial.update({name: "" for name in secrets})
+        self.secret_names = secrets
+        if "join_mode" in self.fields:
+            field = self.fields["join_mode"]
+            modes = _union("join_modes")
+            field.required = False
+            field.choices = [(mode, _mode_label(mode)) for mode in modes]
+            by_mode = {mode: [key for key, cls in providers.items() if mode in cls.join_modes] for mode in modes}
+            defaults = {mode: [key for key, cls in providers.items() if cls.join_modes[:1] == (mode,)]
+                        for mode in modes}
+            field.widget = ProviderSelect(choices=field.choices, option_providers=by_mode, option_defaults=defaults)
+            field.help_text = "What each mode gives up:"
+            field.choice_help = [(" ".join(by_mode[mode]), ProviderAccount.JoinMode(mode).label) for mode in modes]
 
     def clean_meet_domain(self):
-        domain = self.cleaned_data["meet_domain"].strip().lower().removeprefix("https://").rstrip("/")
-        if not domain or "/" in domain or " " in domain:
-            raise ValidationError("Give the bare host name, like meet.gcore.com or yourname.gvideo.co.")
+        # A pasted address of the domain's front page is fine; anything more is refused by the validator.
+        domain = self.cleaned_data["meet_domain"].strip().lower().removeprefix("https://").removesuffix("/")
+        validate_public_hostname(domain)
         return domain
 
     def clean(self):
         cleaned = super().clean()
-        for name in SECRET_FIELDS:
+        for name in self.secret_names:
             if not cleaned.get(name) and self.instance.pk:
                 cleaned[name] = getattr(self.instance, name)
-        if cleaned.get("jwt_algorithm") == ProviderAccount.Algorithm.HS256 and cleaned.get("jwt_secret") and len(
-                cleaned["jwt_secret"].encode()) < 32:
-            self.add_error("jwt_secret", "HS256 needs a secret of at least 32 bytes (256 bits), as the seed says.")
+        key = cleaned.get("provider")
+        cls = account_providers().get(key)
+        if cls is None:
+            if key is not None:
+                self.add_error("provider", "Choose a provider that takes an account.")
+            return cleaned
+        own = account_fields_of(cls)
+        for name in self.fields:
+            if name in ACCOUNT_CANDIDATE_FIELDS and name not in ACCOUNT_COMMON_FIELDS and name not in own:
+                # Another provider's field: whatever was sent is ignored and the stored value kept.
+                self._errors.pop(name, None)
+                cleaned[name] = getattr(self.instance, name)
+        if "join_mode" in own:
+            self._clean_join_mode(cls, key, cleaned)
+        problems = get_provider(key).account_problems(dict(cleaned))
+        if ("jwt_secret" in own and "jwt_secret" not in problems and cleaned.get("jwt_secret")
+                and cleaned.get("jwt_algorithm") == ProviderAccount.Algorithm.HS256
+                and len(cleaned["jwt_secret"].encode()) < 32):
+            problems["jwt_secret"] = SHORT_HS256_SECRET
+        for name, message in problems.items():
+            if name in self.fields:
+                self.add_error(name, message)
+            else:
+                label = ProviderAccount._meta.get_field(name).verbose_name if name in ACCOUNT_CANDIDATE_FIELDS else name
+                self.add_error(None, f"{str(label).capitalize()}: {message}")
         return cleaned
+
+    def _clean_join_mode(self, cls, key: str, cleaned: dict) -> None:
+        modes = cls.join_modes
+        mode = cleaned.get("join_mode")
+        if not modes:
+            return
+        provider_changed = self.instance.provider != key
+        if not mode or (provider_changed and mode not in modes):
+            self._errors.pop("join_mode", None)
+            cleaned["join_mode"] = modes[0]
+        elif mode not in modes:
+            offered = "; ".join(_mode_label(m) for m in modes)
+            self.add_error("join_mode", f"{cls.name} does not offer this join mode. It offers: {offered}.")

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import TIMEZONE_CHOICES
 from accounts.tenancy import TenantModel, new_public_code
 from portal.crypto import EncryptedTextField
+from portal.validators import validate_public_hostname, validate_single_line
 
 # The languages the Gcore seed lists for interpretation channels.
 INTERPRETATION_LANGUAGES = [
@@ -80,7 +81,7 @@ class MeetingSettings(models.Model):
 class Room(TenantModel, MeetingSettings):
     """A standing place ("the weekly team room") whose settings new meetings start from."""
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_single_line])
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_rooms")
     co_hosts = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="co_hosted_rooms")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -98,7 +99,7 @@ class Meeting(TenantModel, MeetingSettings):
         CANCELLED = "cancelled", "Cancelled"
 
     room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="meetings")
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[validate_single_line])
     description = models.TextField(blank=True)
     timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES)
     # The first occurrence's times; a series repeats them by the RRULE in this timezone.
@@ -145,7 +146,7 @@ class Occurrence(models.Model):
     original_start = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     modified = models.BooleanField(default=False, help_text="Edited on its own; series edits leave it alone.")
-    title_override = models.CharField(max_length=200, blank=True)
+    title_override = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
 
     class Meta:
         ordering = ["start"]
@@ -195,7 +196,7 @@ class Invitation(TenantModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="invitations")
     email = models.EmailField(blank=True)
-    display_name = models.CharField(max_length=120)
+    display_name = models.CharField(max_length=120, validators=[validate_single_line])
     role = models.CharField(max_length=12, choices=Role.choices, default=Role.PARTICIPANT)
     language = models.CharField(max_length=5, choices=INTERPRETATION_LANGUAGES, blank=True,
                                 help_text="The language an interpreter speaks into.")
@@ -276,6 +277,9 @@ class JoinSession(TenantModel):
     # Live state of the built-in room, kept here so every web process sees the same room.
     connected = models.BooleanField(default=False)
     disconnected_at = models.DateTimeField(null=True, blank=True)
+    # When the room socket last showed it was alive (on connect and every ping). A socket that dies
+    # without its disconnect handler running (a crash, a killed process) counts as dropped from here.
+    last_seen_at = models.DateTimeField(null=True, blank=True)
     audio_on = models.BooleanField(default=False)
     video_on = models.BooleanField(default=False)
     screen_on = models.BooleanField(default=False)
@@ -380,8 +384,28 @@ class ProviderAccount(TenantModel):
     provider = models.CharField(max_length=30, default="gcore")
     enabled = models.BooleanField(default=True)
     is_default = models.BooleanField(default=False, help_text="New meetings of the organization use this account.")
-    meet_domain = models.CharField(max_length=255, default="meet.gcore.com",
+    class JoinMode(models.TextChoices):
+        GCORE_JWT = "jwt", "Signed token (JWT): rights travel in the token; no access check"
+        GCORE_ACCESS_CHECK = "access_check", "Access check: Gcore asks the portal at each join; no JWT"
+        SIGNALWIRE_VIDEO = "video", "Video room tokens (everyone, one per join)"
+        SIGNALWIRE_FABRIC = "fabric", "Fabric: guest tokens for guests, subscriber tokens for members"
+
+    meet_domain = models.CharField(max_length=253, default="meet.gcore.com", validators=[validate_public_hostname],
                                    help_text="meet.gcore.com, your *.gvideo.co domain, or your own domain.")
+    # How people join; which modes apply depends on the provider (its package validates the choice).
+    join_mode = models.CharField(max_length=20, choices=JoinMode.choices, default=JoinMode.GCORE_JWT)
+    space_host = models.CharField(max_length=253, blank=True, validators=[validate_public_hostname],
+                                  help_text="Your SignalWire space, such as example.signalwire.com.")
+    project_id = models.CharField(max_length=64, blank=True, validators=[validate_single_line],
+                                  help_text="The SignalWire project id (a UUID).")
+    server_url = models.URLField(blank=True, help_text="Your LiveKit server, such as https://livekit.example.org.")
+    api_key = models.CharField(max_length=200, blank=True, validators=[validate_single_line],
+                               help_text="The API key (VideoSDK, LiveKit) or app id (Jitsi).")
+    api_secret = EncryptedTextField(blank=True, help_text="The API secret that goes with the key.")
+    key_id = models.CharField(max_length=200, blank=True, validators=[validate_single_line],
+                              help_text="Jitsi RS256: the key id (kid) your server looks the public key up by.")
+    jwt_audience = models.CharField(max_length=200, blank=True, validators=[validate_single_line],
+                                    help_text="Jitsi: the token audience (aud) your server accepts.")
     default_region = models.CharField(max_length=10, choices=REGIONS, default="serv0")
     jwt_algorithm = models.CharField(max_length=5, choices=Algorithm.choices, default=Algorithm.HS256)
     jwt_secret = EncryptedTextField(blank=True, help_text="HS256 signing secret.")
@@ -400,11 +424,44 @@ class ProviderAccount(TenantModel):
         return f"{self.name} ({self.provider})"
 
 
+class ProviderRoom(TenantModel):
+    """The provider's room for one meeting, created once: the unique key settles concurrent first joins."""
+
+    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="rooms")
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="provider_rooms")
+    name = models.CharField(max_length=100)
+    provider_room_id = models.CharField(max_length=100)
+    settings = models.JSONField(default=dict, help_text="The room settings last sent to the provider.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "meeting"], name="one_provider_room_per_meeting")]
+
+    def __str__(self):
+        return f"{self.name} at {self.account}"
+
+
+class SessionToken(models.Model):
+    """A provider token a join session holds and the portal refreshes server-side: the refresh token
+    never leaves the server."""
+
+    session = models.ForeignKey(JoinSession, on_delete=models.CASCADE, related_name="provider_tokens")
+    purpose = models.CharField(max_length=20)
+    refresh_token = EncryptedTextField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "purpose"], name="one_token_per_purpose")]
+
+    def __str__(self):
+        return f"{self.purpose} token of session {self.session_id}"
+
+
 class ProviderEvent(models.Model):
     """A provider's event as received, kept once (by its dedupe key) and applied after commit."""
 
     account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="events")
-    dedupe_key = models.CharField(max_length=64, unique=True)
+    dedupe_key = models.CharField(max_length=64, help_text="The provider's event id, unique per account.")
     kind = models.CharField(max_length=20)
     room_id = models.CharField(max_length=100)
     peer_id = models.CharField(max_length=100)
@@ -414,6 +471,8 @@ class ProviderEvent(models.Model):
 
     class Meta:
         ordering = ["received_at"]
+        # Two accounts may hear the same event id (two organizations on one provider project): each keeps it.
+        constraints = [models.UniqueConstraint(fields=["account", "dedupe_key"], name="one_event_per_account")]
 
     def __str__(self):
         return f"{self.kind} {self.peer_id} in {self.room_id}"

@@ -29,7 +29,9 @@ def send(group: str, payload: dict) -> None:
 
 
 def send_after_commit(group: str, payload: dict) -> None:
-    transaction.on_commit(lambda: send(group, payload))
+    # robust: the change is committed; a channel layer that is down must not turn it into an error
+    # (pages that miss the message catch up through their state polling or on reconnect).
+    transaction.on_commit(lambda: send(group, payload), robust=True)
 
 
 def refresh_room(occurrence_id: int) -> None:

@@ -2,37 +2,39 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from portal import outbox
 
 from .emails import build_message
 from .models import Invitation, Occurrence, ReminderSent
 from .providers.base import ProviderError
 from .services.scheduling import close_finished_occurrences
 
-EMAIL_MAX_RETRIES = 5
+EMAIL_MAX_ATTEMPTS = 6
 
 
-@shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES)
-def send_meeting_email(self, invitation_id: int, kind: str, occurrence_id: int | None) -> None:
-    """Send one invitee one email; a failure is retried with backoff and shown on the invitee's row."""
+def _email_failed(invitation_id: int, kind: str, occurrence_id: int | None, *, error, attempt: int,
+                  final: bool) -> None:
+    """Every failed attempt shows on the invitee's row; the last one as failed."""
+    Invitation.objects.filter(pk=invitation_id).update(
+        email_status=Invitation.EmailStatus.FAILED if final else Invitation.EmailStatus.QUEUED,
+        email_error=f"{'Gave up after attempt' if final else 'Attempt'} {attempt}: "
+                    f"{error.__class__.__name__}: {error}"[:300])
+
+
+@shared_task(acks_late=True)
+@outbox.pending_task(exclusive=True, max_attempts=EMAIL_MAX_ATTEMPTS, on_failure=_email_failed)
+def send_meeting_email(invitation_id: int, kind: str, occurrence_id: int | None) -> None:
+    """Send one invitee one email, at most once (the outbox row is locked while it is sent and marked
+    done in the same transaction); a failure is retried with backoff and shown on the invitee's row."""
     invitation = (Invitation.objects.select_related("meeting", "meeting__owner", "meeting__organization")
                   .filter(pk=invitation_id).first())
     if invitation is None or not invitation.email:
         return
     occurrence = Occurrence.objects.filter(pk=occurrence_id).first() if occurrence_id else None
-    try:
-        build_message(invitation, kind, occurrence).send()
-    except Exception as error:  # noqa: BLE001 - any failure of the mail server counts
-        attempt = self.request.retries + 1
-        final = attempt > EMAIL_MAX_RETRIES
-        Invitation.objects.filter(pk=invitation_id).update(
-            email_status=Invitation.EmailStatus.FAILED if final else Invitation.EmailStatus.QUEUED,
-            email_error=f"{'Gave up after attempt' if final else 'Attempt'} {attempt}: "
-                        f"{error.__class__.__name__}: {error}"[:300])
-        if not final:
-            raise self.retry(exc=error, countdown=min(600, 10 * 2 ** self.request.retries)) from error
-        return
+    build_message(invitation, kind, occurrence).send()
     Invitation.objects.filter(pk=invitation_id).update(
         email_status=Invitation.EmailStatus.SENT, email_error="", email_sent_at=timezone.now())
 
@@ -50,10 +52,11 @@ def send_reminders() -> int:
             revoked_at__isnull=True, source=Invitation.Source.INVITED).exclude(email="")
         for invitation in invitations:
             try:
-                ReminderSent.objects.create(invitation=invitation, occurrence=occurrence)
+                with transaction.atomic():  # the reminder is recorded together with its email
+                    ReminderSent.objects.create(invitation=invitation, occurrence=occurrence)
+                    outbox.enqueue(send_meeting_email, invitation.pk, "reminder", occurrence.pk)
             except IntegrityError:
                 continue  # already reminded
-            send_meeting_email.delay(invitation.pk, "reminder", occurrence.pk)
             sent += 1
     return sent
 
@@ -65,8 +68,8 @@ def end_finished_occurrences() -> int:
 
 @shared_task
 def end_abandoned_sessions() -> int:
-    """A built-in room page that dropped and did not come back within the grace has left, at the
-    moment it dropped."""
+    """A built-in room page that dropped, or whose socket went silent, and did not come back within
+    the grace has left, at the moment it dropped."""
     from .services.joining import end_abandoned_sessions as end_abandoned
 
     return end_abandoned(grace=timedelta(seconds=settings.ROOM_RECONNECT_GRACE_SECONDS))
@@ -79,11 +82,20 @@ def discard_stalled_recordings() -> int:
     return discard_stalled(older_than=timedelta(hours=1))
 
 
-@shared_task(bind=True, autoretry_for=(ProviderError,), retry_backoff=30, retry_backoff_max=1800,
-             retry_jitter=True, max_retries=8, acks_late=True)
-def sync_meeting_task(self, meeting_id: int, everything: bool = False) -> dict:
+def _sync_failed(meeting_id: int, everything: bool = False, *, error, attempt: int, final: bool) -> None:
+    """The meeting page shows a failed sync, and whether it is tried again."""
+    from .models import MeetingSync
+
+    note = "Gave up after attempt" if final else "Attempt"
+    MeetingSync.objects.update_or_create(meeting_id=meeting_id, defaults={
+        "last_error": f"{note} {attempt}: {error.__class__.__name__}: {error}"[:300]})
+
+
+@shared_task(acks_late=True)
+@outbox.pending_task(max_attempts=8, on_failure=_sync_failed)
+def sync_meeting_task(meeting_id: int, everything: bool = False) -> dict:
     """Recordings and statistics of one hosted meeting. Idempotent, so a retry or a second worker
-    is harmless; an outage is retried with backoff and the next run catches up."""
+    is harmless; an outage is retried with backoff (the outbox) and the next run catches up."""
     from .models import Meeting, MeetingSync
     from .services.sync import sync_meeting
 
@@ -111,13 +123,19 @@ def sync_hosted_meetings() -> int:
 
     due = list(meetings_due().values_list("pk", flat=True))
     for meeting_id in due:
-        sync_meeting_task.delay(meeting_id)
+        request_sync_task(meeting_id)
     return len(due)
 
 
-@shared_task(bind=True, autoretry_for=(ProviderError,), retry_backoff=5, retry_backoff_max=120,
-             retry_jitter=True, max_retries=6)
-def tell_provider(self, meeting_id: int, action: str, invitation_id: int | None = None) -> bool:
+def request_sync_task(meeting_id: int, everything: bool = False):
+    """Record a sync of one meeting (joined with one still open) and send it after commit."""
+    return outbox.enqueue(sync_meeting_task, meeting_id, everything=everything,
+                          key=f"sync:{meeting_id}:{int(everything)}", lease_seconds=settings.SYNC_LEASE_SECONDS)
+
+
+@shared_task(acks_late=True)
+@outbox.pending_task(max_attempts=6)
+def tell_provider(meeting_id: int, action: str, invitation_id: int | None = None) -> bool:
     """Carry a moderator's decision into a hosted provider's room: remove one person, or close it.
     The portal's own state already changed (their access check now refuses them); this ends what
     is still connected."""

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from .views import calendar, hosts, join, provider_accounts, providers, recordings, reports
+from .providers import provider_urlpatterns
+from .views import calendar, hosts, join, provider_accounts, recordings, reports
 
 M = "o/<slug:org_slug>/meetings/<str:meeting_code>/"
 
@@ -42,6 +43,7 @@ urlpatterns = [
     path("j/<str:token>/room/", join.join_room, name="join_room"),
     path("j/<str:token>/room/state", join.join_room_state, name="join_room_state"),
     path("j/<str:token>/room/bridge", join.join_room_bridge, name="join_room_bridge"),
+    path("j/<str:token>/room/token", join.join_room_token, name="join_room_token"),
     path("j/<str:token>/leave", join.join_leave, name="join_leave"),
     path("j/<str:token>/recordings/", recordings.recording_start, name="recording_start"),
     path("j/<str:token>/recordings/<str:recording_code>/", recordings.recording_status, name="recording_status"),
@@ -56,10 +58,8 @@ urlpatterns = [
     path("r/<str:recording_code>/<str:token>", recordings.recording_shared, name="recording_shared"),
     path("j/<str:token>/watch/<str:recording_code>/", recordings.invitee_recording, name="invitee_recording"),
     path("recordings/<str:recording_code>/media", recordings.recording_media, name="recording_media"),
-    path("providers/gcore/<str:account_code>/access", providers.gcore_access_check, name="gcore_access_check"),
-    path("providers/gcore/<str:account_code>/events", providers.gcore_event, name="gcore_event"),
-    path("providers/gcore/<str:account_code>/events/<str:path_event>", providers.gcore_event,
-         name="gcore_event_named"),
     path("account/calendar/", calendar.calendar_settings, name="calendar_settings"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
 ]
+# Each provider's own callback endpoints (providers/<key>/urls.py), from the registry.
+urlpatterns += provider_urlpatterns()

@@ -1,20 +1,133 @@
-"""Fixed-window rate limits on the shared cache (Redis in production, so all web processes count together)."""
+"""Rate limits on the shared cache (Redis in production, so all web processes count together), and the
+client address they key on.
 
+A limit's window opens with its first attempt and lasts `window_seconds`; once `limit` attempts were
+counted in it, further attempts are refused until it closes.
+"""
+
+import hashlib
+import ipaddress
+import logging
+import math
 import time
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
+from django.shortcuts import render
+
+from .outage import CACHE_ERRORS, DependencyDown
+
+logger = logging.getLogger(__name__)
 
 
-def allow(scope: str, key: str, *, limit: int, window_seconds: int) -> bool:
-    """Count one attempt; False once `limit` attempts were counted in the current window."""
-    bucket = f"ratelimit:{scope}:{key}:{int(time.time() // window_seconds)}"
-    cache.add(bucket, 0, timeout=window_seconds + 1)
+@dataclass(frozen=True)
+class Limit:
+    scope: str
+    key: str
+    limit: int
+    window_seconds: int
+
+
+def _count(limit: Limit, now: float) -> tuple[str, int, int]:
+    """Count one attempt: (the counter's cache key, attempts in this window, seconds until it closes)."""
+    # Hashed: any input makes a valid cache key, and no email address or link token is kept in the cache.
+    counter = f"ratelimit:{limit.scope}:{hashlib.sha256(limit.key.encode()).hexdigest()[:32]}"
+    closes = now + limit.window_seconds
+    if cache.add(counter, 0, timeout=limit.window_seconds):
+        cache.set(f"{counter}:closes", closes, timeout=limit.window_seconds)
+    else:
+        closes = cache.get(f"{counter}:closes", closes)
     try:
-        return cache.incr(bucket) <= limit
-    except ValueError:  # evicted between add and incr
-        cache.set(bucket, 1, timeout=window_seconds + 1)
-        return True
+        count = cache.incr(counter)
+    except ValueError:  # the window closed between add and incr
+        cache.set(counter, 1, timeout=limit.window_seconds)
+        count = 1
+    return counter, count, max(1, math.ceil(closes - now))
+
+
+class Attempt:
+    """One attempt, counted against every limit given. `retry_after` is 0 when all of them allow it,
+    otherwise the seconds until the last full window closes. Counting before the attempt runs means
+    concurrent requests cannot all slip under a limit; an attempt that succeeds gives its count back."""
+
+    def __init__(self, *limits: Limit, fail_open: bool = False):
+        now = time.time()
+        try:
+            counted = [(limit, *_count(limit, now)) for limit in limits]
+        except CACHE_ERRORS:
+            # The cache is down. Reading a page goes on unlimited (fail_open); anything that writes or
+            # signs in stops with a 503 until it is back, since it cannot be counted.
+            if not fail_open:
+                raise DependencyDown("cache") from None
+            logger.warning("rate limits not counted: the cache is unreachable")
+            counted = []
+        self._counters = [counter for _, counter, _, _ in counted]
+        self.retry_after = max((left for limit, _, count, left in counted if count > limit.limit), default=0)
+
+    @property
+    def allowed(self) -> bool:
+        return self.retry_after == 0
+
+    def succeeded(self) -> None:
+        for counter in self._counters:
+            try:
+                cache.decr(counter)
+            except ValueError:  # its window already closed
+                pass
+            except CACHE_ERRORS:  # gone since the attempt was counted: the count just stays
+                return
+
+
+def allow(scope: str, key: str, *, limit: int, window_seconds: int, fail_open: bool = False) -> bool:
+    """Count one attempt; False once `limit` attempts were counted in the current window."""
+    return Attempt(Limit(scope, key, limit, window_seconds), fail_open=fail_open).allowed
+
+
+def sign_in_limits(step: str, request, account: str) -> list[Limit]:
+    """The limits on failed attempts at a sign-in step: per account, and per client address (shared by
+    the password and set-password steps, so trying both does not double the budget)."""
+    window = settings.SIGN_IN_WINDOW_SECONDS
+    return [Limit(f"{step}-account", account.strip().lower(), settings.SIGN_IN_FAILURES_PER_ACCOUNT, window),
+            Limit("sign-in-address", client_ip(request), settings.SIGN_IN_FAILURES_PER_ADDRESS, window)]
+
+
+def sign_in_lookup_limit(request) -> Limit:
+    """The limit on the email-entry step, per client address: each answer tells whose identity provider
+    claims a domain, so every lookup counts."""
+    return Limit("sign-in-lookup-address", client_ip(request), settings.SIGN_IN_LOOKUPS_PER_ADDRESS,
+                 settings.SIGN_IN_WINDOW_SECONDS)
+
+
+def wait_text(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def refused(request, retry_after: int):
+    """The page for a refused attempt: 429, how long to wait, and the same in Retry-After."""
+    response = render(request, "accounts/too_many_attempts.html", {"wait": wait_text(retry_after)}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address. Everything that keys on it uses this.
+
+    With no trusted proxy (TRUSTED_PROXY_COUNT=0) it is the connecting address, and X-Forwarded-For is
+    ignored: any client can send one. Behind N proxies that each append the address they saw, it is the
+    Nth entry from the right; with fewer entries, or one that is not an address, it is the connecting
+    address (the nearest proxy's), so a garbled header cannot give a client a fresh bucket."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        return remote
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    if len(forwarded) < proxies:
+        return remote
+    try:
+        return str(ipaddress.ip_address(forwarded[-proxies].strip()))
+    except ValueError:
+        return remote

@@ -5,6 +5,7 @@ emails written to files, all under ``var/``. Every variable is listed in ``.env.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from cryptography.fernet import Fernet
@@ -40,6 +41,12 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Jitsi: the separate origin that serves the frame running each organization's Jitsi script, such as
+# https://jitsi-frames.example.net (best another site, not a subdomain of the portal's). Its host
+# answers only that frame; empty: Jitsi rooms answer 503. Its host is allowed automatically.
+JITSI_FRAME_ORIGIN = env("JITSI_FRAME_ORIGIN", default="").strip().rstrip("/")
+if JITSI_FRAME_ORIGIN and (_frame_host := urlsplit(JITSI_FRAME_ORIGIN).hostname):
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, _frame_host]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -58,7 +65,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.outage.HealthMiddleware",
+    "portal.security.RefuseNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "portal.security.SecurityHeadersMiddleware",
+    # On JITSI_FRAME_ORIGIN's host only the Jitsi frame and its script, never the portal's pages.
+    "meetings.providers.jitsi.frame.FrameHostMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -101,9 +113,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    # Several web processes serve one room: room messages travel through Redis.
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                  "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", default="portal")}}}
+    # Several web processes serve one room: room messages travel through Redis. The layer waits for
+    # them with a blocking read of up to 5 s (RedisChannelLayer.brpop_timeout), and redis-py 8 cuts any
+    # read off after 5 s by default, which crashed every room socket (channels_redis issue 422). A read
+    # timeout well above the blocking one, still bounded so a Redis gone silent is noticed.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
+        "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5, "socket_keepalive": True}],
+        "prefix": env("CHANNELS_PREFIX", default="portal")}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -145,6 +161,25 @@ OIDC_CLOCK_SKEW_SECONDS = 60
 OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=3600)
 
 # Gcore's Streaming API (recordings, statistics), and the first retry's delay in seconds.
+# SignalWire: each account's own space (https://<space host>); tests point this at a contract server.
+SIGNALWIRE_BASE_URL = env("SIGNALWIRE_BASE_URL", default="")
+# SignalWire publishes no number for its REST limit: a conservative cap per project token, and every
+# 429 honoured (Retry-After).
+SIGNALWIRE_REQUESTS_PER_SECOND = env.int("SIGNALWIRE_REQUESTS_PER_SECOND", default=5)
+SIGNALWIRE_BACKOFF_SECONDS = env.float("SIGNALWIRE_BACKOFF_SECONDS", default=1.0)
+# Jitsi: always https://<the account's domain>. Tests only: a local stand-in such as http://127.0.0.1:8443.
+JITSI_BASE_URL = env("JITSI_BASE_URL", default="")
+# LiveKit: each account names its own server; a cap per API key across all workers (LiveKit
+# publishes no number for self-hosted servers), every 429 waited out (Retry-After).
+LIVEKIT_REQUESTS_PER_SECOND = env.int("LIVEKIT_REQUESTS_PER_SECOND", default=10)
+LIVEKIT_BACKOFF_SECONDS = env.float("LIVEKIT_BACKOFF_SECONDS", default=1.0)
+# VideoSDK: its REST API (tests point it at a contract server); the host its browser SDK asks for its
+# server configuration, empty for the SDK's own api.videosdk.live (a proxy VideoSDK agreed to, or
+# tests); a cap per API key across all workers (VideoSDK publishes no number; every 429 is waited out).
+VIDEOSDK_API_BASE_URL = env("VIDEOSDK_API_BASE_URL", default="https://api.videosdk.live")
+VIDEOSDK_SIGNALING_HOST = env("VIDEOSDK_SIGNALING_HOST", default="")
+VIDEOSDK_REQUESTS_PER_SECOND = env.int("VIDEOSDK_REQUESTS_PER_SECOND", default=5)
+VIDEOSDK_BACKOFF_SECONDS = env.float("VIDEOSDK_BACKOFF_SECONDS", default=1.0)
 GCORE_API_BASE_URL = env("GCORE_API_BASE_URL", default="https://api.gcore.com")
 GCORE_BACKOFF_SECONDS = env.float("GCORE_BACKOFF_SECONDS", default=1.0)
 # One URL for every region's Meet server instead of webrtc3..6.gvideo.co (a private deployment, or tests).
@@ -164,7 +199,20 @@ JOIN_RATE_PER_LINK = env.int("JOIN_RATE_PER_LINK", default=10)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# Behind a TLS proxy, plain-HTTP requests are sent to HTTPS and browsers are told to stay there.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=BEHIND_TLS_PROXY)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if BEHIND_TLS_PROXY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# Gcore's bridge script runs in the portal's own origin, so it is loaded only from these hosts
+# (Gcore's meet.gcore.com and its gvideo.co zone; a leading dot means any subdomain). An
+# organization's own meet domain outside them still embeds, without the bridge's live events.
+GCORE_BRIDGE_SCRIPT_HOSTS = env.list("GCORE_BRIDGE_SCRIPT_HOSTS", default=["meet.gcore.com", ".gvideo.co"])
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -178,6 +226,12 @@ MAX_RECORDING_CHUNK_BYTES = env.int("MAX_RECORDING_CHUNK_BYTES", default=16 * 10
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Browser libraries from pinned npm packages (package.json; `make` runs npm ci).
+if (BASE_DIR / "node_modules" / "@signalwire" / "js" / "dist").is_dir():
+    STATICFILES_DIRS.append(("vendor/signalwire", BASE_DIR / "node_modules" / "@signalwire" / "js" / "dist"))
+if (BASE_DIR / "node_modules" / "@videosdk.live" / "js-sdk").is_dir():
+    STATICFILES_DIRS.append(("vendor/videosdk", BASE_DIR / "node_modules" / "@videosdk.live" / "js-sdk"))
+if (BASE_DIR / "node_modules" / "livekit-client" / "dist").is_dir():
+    STATICFILES_DIRS.append(("vendor/livekit", BASE_DIR / "node_modules" / "livekit-client" / "dist"))
 if (BASE_DIR / "node_modules" / "hls.js" / "dist").is_dir():
     STATICFILES_DIRS.append(("vendor/hls.js", BASE_DIR / "node_modules" / "hls.js" / "dist"))
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
@@ -187,7 +241,7 @@ WHITENOISE_USE_FINDERS = True
 if env("EMAIL_URL", default=""):  # e.g. smtp+tls://user:password@mail.example.com:587
     vars().update(env.email_url("EMAIL_URL"))
 else:
-    EMAIL_BACKEND = "portal.mail.EmlFileBackend"
+    EMAIL_BACKEND = env("EMAIL_BACKEND", default="portal.mail.EmlFileBackend")
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Meeting portal <portal@localhost>")
 
@@ -198,6 +252,11 @@ if REDIS_URL:
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_RESULT_EXPIRES = 3600
     CELERY_TASK_IGNORE_RESULT = False
+    # An unacknowledged message (its worker died) comes back after visibility_timeout, longer than the
+    # longest task (a sync, SYNC_LEASE_SECONDS), so the broker itself never redelivers a running task;
+    # the outbox may, after a lease, and its rows make that harmless.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 1800, "socket_connect_timeout": 3,
+                                       "socket_timeout": 15, "socket_keepalive": True}
 else:
     CELERY_TASK_IGNORE_RESULT = True
     _broker_dir = VAR_DIR / "celery-broker"
@@ -211,7 +270,35 @@ else:
         "control_folder": str(_broker_dir / "control"),
     }
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="portal")
+# Tasks that must happen go through the outbox (portal/outbox.py), which retries them and sends them
+# again when a message is lost; these settings keep Celery's own losses small.
+# Idempotent tasks set acks_late: a message is acknowledged only after its task ran. A message whose
+# worker process died is not put back (reject_on_worker_lost off): a task that kills its process would
+# loop forever; the outbox sends it again after its lease and gives up after OUTBOX_MAX_DISPATCHES.
 CELERY_TASK_ACKS_LATE = False
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
+# No prefetching beyond one message per worker process: a killed worker holds (and delays) no more
+# than what it was running.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Keep reconnecting to a broker that went away, also at start-up, instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# Sending a task while the broker is down fails fast instead of holding a page for many seconds; the
+# outbox row stays due and the sweep sends it later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5,
+                                    "interval_max": 0.5}
+# Beat saves its schedule after every task it sends, so a restarted beat neither sends again nor delays.
+CELERY_BEAT_SYNC_EVERY = 1
+# The outbox: how long one run may take before its work is sent again, the first retry's delay (it
+# doubles up to 10 minutes), and how often beat sweeps for due work.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+OUTBOX_RETRY_SECONDS = env.int("OUTBOX_RETRY_SECONDS", default=10)
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=30.0)
+SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=900)
+OUTBOX_MAX_DISPATCHES = env.int("OUTBOX_MAX_DISPATCHES", default=20)
+# A mail server that does not answer gives up well within an email's lease.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 REMINDER_MINUTES_BEFORE = env.int("REMINDER_MINUTES_BEFORE", default=60)
@@ -221,6 +308,7 @@ CELERY_BEAT_SCHEDULE = {
     "end-abandoned-room-sessions": {"task": "meetings.tasks.end_abandoned_sessions", "schedule": 60.0},
     "discard-stalled-recordings": {"task": "meetings.tasks.discard_stalled_recordings", "schedule": 900.0},
     "sync-hosted-meetings": {"task": "meetings.tasks.sync_hosted_meetings", "schedule": 600.0},
+    "sweep-pending-tasks": {"task": "portal.tasks.sweep_pending_tasks", "schedule": OUTBOX_SWEEP_SECONDS},
 }
 
 REST_FRAMEWORK = {
@@ -228,11 +316,48 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
 
+# Sign-in limits on the shared cache (portal/ratelimit.py): failed password and set-password attempts
+# per account and per client address, and email-entry lookups (which tell whose identity provider
+# claims a domain) per address. A window opens with the first attempt; beyond a limit the page
+# answers 429 and says how long to wait, and even the right password does not sign in.
+SIGN_IN_WINDOW_SECONDS = env.int("SIGN_IN_WINDOW_SECONDS", default=15 * 60)
+SIGN_IN_FAILURES_PER_ACCOUNT = env.int("SIGN_IN_FAILURES_PER_ACCOUNT", default=10)
+SIGN_IN_FAILURES_PER_ADDRESS = env.int("SIGN_IN_FAILURES_PER_ADDRESS", default=30)
+SIGN_IN_LOOKUPS_PER_ADDRESS = env.int("SIGN_IN_LOOKUPS_PER_ADDRESS", default=60)
+# Reverse proxies in front of the portal that append the client's address to X-Forwarded-For. With 0
+# the connecting address is the client's and the header is ignored, since any client can send one.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Every handler redacts secret URLs (join links, calendar feeds, ...; portal/logredact.py). Django's
+# and uvicorn's loggers had handlers of their own before these settings loaded: they now write through
+# these. Their levels stay as Django and uvicorn's --log-level set them.
+LOGGING_CONFIG = "portal.logredact.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "portal.logredact.RedactSecrets"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "access": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"],
+                   "stream": "ext://sys.stdout"},  # where uvicorn writes its access log
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+        "uvicorn": {"handlers": ["console"], "propagate": False},
+        "uvicorn.error": {},
+        "uvicorn.asgi": {},
+        "uvicorn.access": {"handlers": ["access"], "propagate": False},
+        "celery.task": {"handlers": ["console"], "propagate": False},  # else the worker adds its own
+    },
 }
+
+# Recordings made in built-in rooms: the most chunks one recording has (the room page sends one a
+# second: 4 hours), and the most bytes one recording, and all of an organization's recordings
+# (ready and still uploading), may take. A chunk beyond them is refused and nothing is written.
+MAX_RECORDING_CHUNKS = env.int("MAX_RECORDING_CHUNKS", default=4 * 3600)
+MAX_RECORDING_BYTES = env.int("MAX_RECORDING_BYTES", default=4 * 1024**3)
+MAX_ORGANIZATION_RECORDING_BYTES = env.int("MAX_ORGANIZATION_RECORDING_BYTES", default=50 * 1024**3)

@@ -1,18 +1,15 @@
 from django.contrib import admin
-from django.http import HttpResponse
 from django.urls import include, path
 
 admin.site.site_header = "Meeting portal operations"
 admin.site.site_title = "Meeting portal admin"
 
-
-def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
+# /healthz and /readyz are answered by portal.outage.HealthMiddleware, before sessions load.
+handler500 = "portal.outage.server_error"
 
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("healthz", healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("", include("meetings.urls")),
 ]

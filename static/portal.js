@@ -18,6 +18,41 @@
     }
   });
 
+  // Read-only fields with a link or address to copy select themselves when clicked.
+  document.querySelectorAll("input.copy[readonly]").forEach(function (input) {
+    input.addEventListener("click", function () { input.select(); });
+  });
+
+  // Forms whose fields depend on the provider: show only the fields, choices and notes the chosen
+  // provider has (data-providers lists them), again whenever the choice changes. Without this
+  // script every field shows, and the server ignores what the chosen provider does not use.
+  document.querySelectorAll("form[data-provider-form]").forEach(function (form) {
+    var select = form.querySelector("select[data-provider-select]");
+    if (!select) return;
+    function offered(el) {
+      return el.getAttribute("data-providers").split(" ").indexOf(select.value) !== -1;
+    }
+    function apply() {
+      form.querySelectorAll("[data-providers]").forEach(function (el) {
+        var on = offered(el);
+        el.hidden = !on;
+        if (el.tagName === "OPTION") el.disabled = !on;
+      });
+      // A choice the provider does not offer gives way to the provider's default, or its first one.
+      form.querySelectorAll("select").forEach(function (other) {
+        var chosen = other.options[other.selectedIndex];
+        if (!chosen || !chosen.disabled) return;
+        var options = Array.prototype.filter.call(other.options, function (o) { return !o.disabled; });
+        var preferred = options.filter(function (o) {
+          return (o.getAttribute("data-default-for") || "").split(" ").indexOf(select.value) !== -1;
+        });
+        if (preferred.length || options.length) (preferred[0] || options[0]).selected = true;
+      });
+    }
+    select.addEventListener("change", apply);
+    apply();
+  });
+
   function csrfToken(form) {
     var input = form && form.querySelector("input[name=csrfmiddlewaretoken]");
     return input ? input.value : "";
@@ -66,45 +101,5 @@
     joinForm.addEventListener("submit", function () {
       if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
     });
-  }
-
-  // Room page (built-in provider, minimal): who is here, waiting room, and why the session ended.
-  var room = document.getElementById("room");
-  if (room) {
-    var people = document.getElementById("people");
-    var waiting = document.getElementById("waiting");
-    var message = document.getElementById("room-message");
-    var timer = null;
-    function render(state) {
-      if (state.state === "ended") {
-        clearInterval(timer);
-        message.hidden = false;
-        message.innerHTML = "";
-        var title = document.createElement("strong");
-        title.textContent = state.title;
-        message.appendChild(title);
-        message.appendChild(document.createTextNode(" " + state.message));
-        message.dataset.reason = state.reason;
-        waiting.hidden = true;
-        return;
-      }
-      waiting.hidden = state.state !== "waiting";
-      people.innerHTML = "";
-      state.people.forEach(function (p) {
-        var li = document.createElement("li");
-        li.textContent = p.name + " ";
-        var small = document.createElement("small");
-        small.textContent = p.role + (p.me ? " · you" : "") + (p.admitted ? "" : " · waiting");
-        li.appendChild(small);
-        people.appendChild(li);
-      });
-    }
-    function poll() {
-      fetch(room.dataset.stateUrl, {credentials: "same-origin"})
-        .then(function (r) { return r.json(); })
-        .then(render)
-        .catch(function () { /* a dropped request is retried at the next tick */ });
-    }
-    timer = setInterval(poll, 2000);
   }
 })();

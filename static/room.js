@@ -152,7 +152,7 @@
         actions.className = "mod-actions";
         [["mute", "Mute"], ["camera_off", "Camera off"], ["lower_hand", "Lower hand"], ["remove", "Remove"]]
           .forEach(function (pair) { actions.appendChild(moderateButton(pair[0], pair[1], info.peer)); });
-        actions.appendChild(roleChooser(info));
+        if (info.role_key !== "host") actions.appendChild(roleChooser(info));  // the server refuses it anyway
         li.appendChild(actions);
       }
       peopleList.appendChild(li);
@@ -176,8 +176,8 @@
   function roleChooser(info) {
     var select = document.createElement("select");
     select.setAttribute("aria-label", "Role of " + info.name);
-    (settings.roles || []).forEach(function (pair) {
-      if (pair[0] !== "host") select.add(new Option(pair[1], pair[0], false, pair[0] === info.role_key));
+    (settings.roles || []).forEach(function (pair) {  // the roles a room may give: never host
+      select.add(new Option(pair[1], pair[0], false, pair[0] === info.role_key));
     });
     select.addEventListener("change", function () {
       var language = select.value === "interpreter" ? prompt("Language code (en, de, fr, …)", "en") : "";
@@ -269,18 +269,15 @@
       var tile = ensureTile(info.peer, p.info.name);
       if (tile.video.srcObject !== stream) {
         tile.video.srcObject = stream;
-        tile.video.play().catch(function () {
-          // The browser refused sound without a click here: play muted, offer to unmute.
-          tile.video.muted = true;
-          tile.video.play();
-          showMessage("Click anywhere to hear the others.");
-          document.addEventListener("click", function () { tile.video.muted = false; }, {once: true});
-        });
+        startPlaying(tile.video);
       }
       p.stream = stream;
       if (event.track.kind === "audio") watchSpeaking(info.peer, stream);
     };
     pc.onconnectionstatechange = function () {
+      // The tile says when its media path is not up, so a frozen picture reads as "connecting".
+      var tile = tiles.querySelector('[data-peer="' + info.peer + '"]');
+      if (tile) tile.dataset.connection = pc.connectionState;
       if (pc.connectionState === "failed") pc.restartIce();  // recover a dropped path without a new join
     };
     // A pair that stays unwell for two checks in a row renegotiates, so a lost or crossed message
@@ -289,6 +286,8 @@
     p.strikes = 0;
     p.watchdog = setInterval(function () {
       if (pc.signalingState === "closed") return;
+      var shown = p.stream && tiles.querySelector('[data-peer="' + info.peer + '"] video');
+      if (shown && shown.paused && shown.srcObject) startPlaying(shown);
       var videoMissing = p.info.video && !(p.stream && p.stream.getVideoTracks().some(function (t) {
         return t.readyState === "live";
       }));
@@ -302,6 +301,19 @@
     }, 4000);
     addLocalTracks(p);
     return p;
+  }
+
+  // Play a remote tile's video. A browser that refuses sound without a click plays it muted and offers
+  // to unmute; a play() that is interrupted (the stream changed under it) is tried again by the
+  // watchdog, so a tile never stays frozen.
+  function startPlaying(video) {
+    return video.play().catch(function () {
+      if (video.muted) return;
+      video.muted = true;
+      showMessage("Click anywhere to hear the others.");
+      document.addEventListener("click", function () { video.muted = false; }, {once: true});
+      return video.play().catch(function () {});
+    });
   }
 
   function addLocalTracks(p) {
@@ -487,7 +499,7 @@
         var stream = new MediaStream(canvas.captureStream(15).getVideoTracks().concat(mix.stream.getAudioTracks()));
         recorder = new MediaRecorder(stream, {mimeType: "video/webm"});
         recorder.ondataavailable = function (event) {
-          if (!event.data.size) return;
+          if (!event.data.size || recording.full) return;
           recording.chunks.push(event.data);
           uploadPending();
         };
@@ -517,10 +529,22 @@
     var url = room.dataset.recordingsUrl + recording.code + "/chunks/" + index;
     return fetch(url, {method: "POST", body: recording.chunks[index], credentials: "same-origin",
                        headers: {"X-CSRFToken": csrf, "Content-Type": "application/octet-stream"}})
-      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); recording.sent.add(index); })
+      .then(function (r) {
+        if (r.status === 400 || r.status === 413) return r.json().then(function (body) { stopAtLimit(index, body.error); });
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        recording.sent.add(index);
+      })
       .catch(function () { return new Promise(function (resolve) { setTimeout(resolve, 2000); }); })
       .finally(function () { recording.uploading = false; })
       .then(uploadPending);
+  }
+
+  // The server takes no more of this recording (its length or size limit): save what it has.
+  function stopAtLimit(index, message) {
+    recording.full = message;
+    recording.chunks.length = index;
+    showMessage(message);
+    stopRecording();
   }
 
   function finishRecording() {
@@ -541,7 +565,7 @@
       });
     }
     attempt().then(function (r) {
-      if (r && r.ok) { showMessage("The recording is saved on the meeting's page."); recording = null; }
+      if (r && r.ok) { showMessage((current.full ? current.full + " " : "") + "The recording is saved on the meeting's page."); recording = null; }
     });
     var button = document.getElementById("toggle-record");
     button.textContent = "Record";
@@ -574,7 +598,7 @@
     if (input.value.trim()) send({type: "chat", text: input.value});
     input.value = "";
   });
-  setInterval(function () { send({type: "ping"}); }, 20000);
+  setInterval(function () { send({type: "ping"}); }, 15000);  // the server takes a minute's silence for a drop
 
   connect();
 })();

@@ -6,6 +6,8 @@ from portal.celery import app as celery_app
 from .factories import MembershipFactory, OrganizationFactory, UserFactory
 from .gcore_api import GcoreApi
 from .idp import TestIdentityProvider
+from .signalwire_api import SignalWireApi
+from .videosdk_api import VideoSDKApi
 
 
 def pytest_configure(config):
@@ -38,6 +40,23 @@ def idp_a():
 def gcore_api():
     """A local server following Gcore's Streaming API contract (tests/gcore_api_server.py)."""
     api = GcoreApi()
+    yield api
+    api.stop()
+
+
+@pytest.fixture(scope="session")
+def signalwire_api():
+    """A local server following SignalWire's REST contract (tests/signalwire_api_server.py)."""
+    api = SignalWireApi()
+    yield api
+    api.stop()
+
+
+@pytest.fixture(scope="session")
+def videosdk_api():
+    """A local server following VideoSDK's REST, webhook and SDK-connection contracts
+    (tests/videosdk_api_server.py)."""
+    api = VideoSDKApi()
     yield api
     api.stop()
 

@@ -10,7 +10,7 @@ from .processes import start_listening
 class GcoreApi:
     def __init__(self):
         self.control_token = secrets.token_urlsafe(16)
-        self.process, port = start_listening("gcore_api_server.py", "--control-token", self.control_token)
+        self.process, port = start_listening("gcore_api_server.py", f"--control-token={self.control_token}")
         self.url = f"http://127.0.0.1:{port}"
 
     def stop(self):

@@ -11,7 +11,7 @@ from .processes import start_listening
 class TestIdentityProvider:
     def __init__(self):
         self.control_token = secrets.token_urlsafe(16)
-        self.process, port = start_listening("oidc_idp.py", "--control-token", self.control_token)
+        self.process, port = start_listening("oidc_idp.py", f"--control-token={self.control_token}")
         self.issuer = f"http://127.0.0.1:{port}"
 
     def stop(self):

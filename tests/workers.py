@@ -7,9 +7,10 @@ import uuid
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection
 
 from portal.celery import app as celery_app
+
+from .processes import database_url_for_processes
 
 
 @contextmanager
@@ -17,10 +18,9 @@ def celery_workers(count: int, var_dir, **extra_env):
     """Start `count` workers against the test database, on a queue of their own, and send this
     process's tasks there instead of running them eagerly."""
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    db = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": database_url_for_processes(),
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_QUEUE": queue,
         "PORTAL_VAR_DIR": str(var_dir),

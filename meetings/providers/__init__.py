@@ -1,10 +1,22 @@
-"""Providers by key. Adding one: a module with a Provider subclass, then an entry here."""
+"""Providers by key. Adding one: a package with a Provider subclass (see the README's checklist), then
+an entry here. Nothing outside meetings/providers imports a provider's package: it asks this registry."""
 
 from .base import Provider
 from .builtin import BuiltinProvider
 from .gcore import GcoreProvider
+from .jitsi import JitsiProvider
+from .livekit import LiveKitProvider
+from .signalwire import SignalWireProvider
+from .videosdk import VideoSDKProvider
 
-PROVIDERS: dict[str, type[Provider]] = {BuiltinProvider.key: BuiltinProvider, GcoreProvider.key: GcoreProvider}
+PROVIDERS: dict[str, type[Provider]] = {cls.key: cls for cls in (
+    BuiltinProvider,
+    GcoreProvider,
+    SignalWireProvider,
+    VideoSDKProvider,
+    JitsiProvider,
+    LiveKitProvider,
+)}
 DEFAULT_PROVIDER = BuiltinProvider.key
 
 
@@ -14,3 +26,14 @@ def get_provider(key: str, account=None) -> Provider:
 
 def provider_choices() -> list[tuple[str, str]]:
     return [(key, cls.name) for key, cls in PROVIDERS.items()]
+
+
+def provider_urlpatterns() -> list:
+    """Every provider package's own endpoints (callbacks the provider's servers make)."""
+    import importlib
+
+    patterns = []
+    for cls in PROVIDERS.values():
+        if cls.urls_module:
+            patterns += importlib.import_module(cls.urls_module).urlpatterns
+    return patterns

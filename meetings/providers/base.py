@@ -22,6 +22,14 @@ class NotSupported(ProviderError):
         super().__init__(f"this provider cannot {what}", permanent=True)
 
 
+class CallbackRefused(Exception):
+    """A callback the portal will not act on: answered with `status` and the reason, nothing stored."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
 @dataclass(frozen=True)
 class Capabilities:
     webinar: bool = False
@@ -37,6 +45,48 @@ class Capabilities:
 
 
 @dataclass(frozen=True)
+class Check:
+    """One part of a provider account, tried for real: what, whether it works, and what to do."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class ProviderRecording:
+    """A recording as the provider has it; the sync upserts it on `provider_id`."""
+
+    provider_id: str
+    ready: bool
+    started_at: datetime | None
+    duration_seconds: float
+    hls_url: str = ""
+    download_url: str = ""
+    content_type: str = "application/vnd.apple.mpegurl"
+
+
+@dataclass(frozen=True)
+class ProviderStay:
+    """One peer's stay in a room, from the provider's statistics."""
+
+    peer_id: str
+    joined_at: datetime
+    left_at: datetime
+
+
+@dataclass(frozen=True)
+class SittingReport:
+    """What the provider reports about one sitting's window: the room summary and every stay."""
+
+    participants: int = 0
+    active_seconds: int = 0
+    first_join: datetime | None = None
+    last_leave: datetime | None = None
+    stays: list[ProviderStay] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class JoinTicket:
     """What the room page needs: an iframe URL, or the name of a client SDK with its token and options."""
 
@@ -48,10 +98,42 @@ class JoinTicket:
     options: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ParsedEvent:
+    """One event from a provider's callback, authenticated and parsed: `dedupe_key` is the provider's
+    own event id where it sends one (a repeat is then stored once), `kind` is "joined" or "left"."""
+
+    dedupe_key: str
+    kind: str
+    room_id: str
+    peer_id: str
+    payload: dict
+
+
+@dataclass(frozen=True)
+class ClientToken:
+    """A fresh token for the room page's SDK, and when it stops working."""
+
+    token: str
+    expires_at: datetime
+
+
+# The meeting settings every provider honours; the rest are listed per provider in `settings_fields`.
+COMMON_SETTINGS = ("provider", "kind", "max_broadcasters", "max_watchers")
+
+
 class Provider:
     key = ""
     name = ""
     capabilities = Capabilities()
+    urls_module = ""  # the dotted path of the package's urls.py, for its callback endpoints
+    # Meeting settings (MeetingSettings.SETTING_FIELDS) this provider acts on, besides COMMON_SETTINGS:
+    # forms show only these for it.
+    settings_fields: tuple[str, ...] = ()
+    # ProviderAccount fields its account form shows, and the join modes it offers (first is the default).
+    account_fields: tuple[str, ...] = ()
+    secret_fields: tuple[str, ...] = ()
+    join_modes: tuple[str, ...] = ()
 
     def __init__(self, account=None):
         self.account = account
@@ -71,6 +153,11 @@ class Provider:
                             f"{caps.max_watchers} or fewer, or use a hosted provider for a larger audience.")
         return problems
 
+    def account_problems(self, values: dict) -> dict[str, str]:
+        """What is wrong with an account's settings for this provider, by field (empty when fine).
+        `values` are the account's fields as a form cleaned them; forms and admin both ask this."""
+        return {}
+
     def ensure_room(self, meeting) -> None:
         """Create the provider's room when it needs one; the default is a provider that needs none."""
 
@@ -87,3 +174,28 @@ class Provider:
 
     def people_in_room(self, *, meeting) -> int:
         raise NotSupported("count the people in a room")
+
+    def meeting_for_room(self, room_id: str):
+        """This account's meeting that a provider room id names (callbacks carry room ids), or None."""
+        return None
+
+    def fetch_recordings(self, *, meeting) -> list[ProviderRecording]:
+        """Every recording the provider holds of this meeting (services/sync.py upserts them)."""
+        raise NotSupported("list recordings")
+
+    def fetch_sitting(self, *, meeting, start: datetime, end: datetime) -> SittingReport:
+        """The provider's statistics of one sitting, read over its joining window."""
+        raise NotSupported("report statistics")
+
+    def parse_event(self, request) -> list[ParsedEvent]:
+        """The events in one callback request, after checking it comes from the provider; raise
+        CallbackRefused (a 4xx with its reason) otherwise. Providers without callbacks refuse all."""
+        raise CallbackRefused("this provider sends no events", 404)
+
+    def refresh_client_token(self, *, session) -> ClientToken:
+        """A new token for the room page of a live join session, refreshed server-side."""
+        raise NotSupported("refresh a room token")
+
+    def check_connection(self) -> list[Check]:
+        """Each part of the account, tried for real where the provider can answer."""
+        return []

@@ -14,6 +14,7 @@ class BuiltinProvider(Provider):
     # speakers, so both numbers stay small.
     capabilities = Capabilities(webinar=True, waiting_room=True, recording=True, remove_participant=True,
                                 max_broadcasters=8, max_watchers=20)
+    settings_fields = ("waiting_room", "raise_hand", "chat_enabled", "recording_allowed")
 
     def join(self, *, meeting, occurrence, invitation, session) -> JoinTicket:
         return JoinTicket(

@@ -48,13 +48,13 @@ def record_join(*, meeting: Meeting, peer_id: str, at: datetime) -> None:
 
 
 def record_leave(*, meeting: Meeting, peer_id: str, at: datetime) -> None:
-    """A provider said this peer's connection closed; a leave with no open stay is a repeat, or
-    arrived before its join, and changes nothing."""
+    """A provider said this peer's connection closed; a leave while gone (a repeat, or one that came
+    before any join) changes nothing. Events are applied in order of arrival, so the open stay is the
+    one this leave ends, even when clocks put its start a moment after `at`."""
     open_stay = (Presence.objects.filter(meeting=meeting, source=Presence.Source.EVENTS, peer_id=peer_id,
-                                         left_at__isnull=True, joined_at__lte=at)
-                 .order_by("-joined_at").first())
+                                         left_at__isnull=True).order_by("-joined_at").first())
     if open_stay is not None:
-        Presence.objects.filter(pk=open_stay.pk, left_at__isnull=True).update(left_at=at)
+        Presence.objects.filter(pk=open_stay.pk, left_at__isnull=True).update(left_at=max(at, open_stay.joined_at))
 
 
 def occurrence_at(meeting: Meeting, moment: datetime) -> Occurrence | None:

@@ -12,6 +12,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
+from portal import outbox
+from portal.validators import validate_single_line
 
 from .. import links, realtime
 from ..models import INTERPRETATION_LANGUAGES, ROLES_BY_KIND, Invitation, JoinLink, JoinSession, Meeting, Role
@@ -33,6 +35,21 @@ def _check_role(meeting: Meeting, role: str, language: str) -> None:
         raise ValidationError("An interpreter needs a language: one of " + ", ".join(sorted(LANGUAGE_CODES)) + ".")
 
 
+NAME_LENGTH = Invitation._meta.get_field("display_name").max_length
+EMAIL_LENGTH = Invitation._meta.get_field("email").max_length
+
+
+def fitted_name(name: str) -> str:
+    """A name taken from a profile or an address, cut to what an invitation holds."""
+    return name if len(name) <= NAME_LENGTH else name[:NAME_LENGTH - 1] + "…"
+
+
+def _check_name(name: str) -> None:
+    if len(name) > NAME_LENGTH:
+        raise ValidationError(f"A name has at most {NAME_LENGTH} characters.")
+    validate_single_line(name)
+
+
 def _issue_link(invitation: Invitation) -> str:
     token = links.invitation_token(invitation)
     JoinLink.objects.create(organization_id=invitation.organization_id, meeting_id=invitation.meeting_id,
@@ -45,23 +62,26 @@ def _queue_email(invitation: Invitation, kind: str = "invitation") -> None:
     from ..tasks import send_meeting_email
 
     Invitation.objects.filter(pk=invitation.pk).update(email_status=Invitation.EmailStatus.QUEUED, email_error="")
-    transaction.on_commit(lambda: send_meeting_email.delay(invitation.pk, kind, None))
+    outbox.enqueue(send_meeting_email, invitation.pk, kind, None)
 
 
 def invitation_create(*, meeting: Meeting, email: str, display_name: str = "", role: str = "",
                       language: str = "", invited_by=None, send_email: bool = True) -> tuple[Invitation, str]:
     """Invite one person; returns the invitation and its link token (shown to the host once)."""
     email = User.objects.normalize_email(email)
+    if len(email) > EMAIL_LENGTH:
+        raise ValidationError(f"An address has at most {EMAIL_LENGTH} characters.")
     validate_email(email)
     role = role or default_role(meeting)
     _check_role(meeting, role, language)
+    _check_name(display_name)
     if meeting.invitations.filter(email=email).exists():
         raise ValidationError(f"{email} is already invited.")
     user = User.objects.filter(email=email, memberships__organization=meeting.organization).first()
     with transaction.atomic():
         invitation = Invitation.objects.create(
             organization=meeting.organization, meeting=meeting, user=user, email=email,
-            display_name=display_name or (user.display_name if user else email.split("@")[0]),
+            display_name=display_name or fitted_name(user.display_name if user else email.split("@")[0]),
             role=role, language=language if role == Role.INTERPRETER else "",
             timezone=(user.timezone if user and user.timezone else meeting.organization.timezone),
             invited_by=invited_by)
@@ -135,6 +155,12 @@ def invitations_import(*, meeting: Meeting, rows: list[ImportRow], invited_by) -
             _check_role(meeting, row.role, row.language)
         except ValidationError as error:
             row.problems.extend(error.messages)
+        try:
+            _check_name(row.name)
+        except ValidationError as error:
+            row.problems.extend(error.messages)
+        if len(row.email) > EMAIL_LENGTH:
+            row.problems.append(f"an address has at most {EMAIL_LENGTH} characters")
         if row.email in already:
             row.problems.append("already invited")
         if row.email in seen:

@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Case, Count, F, Q, Value, When
 from django.utils import timezone
+
+from portal import outbox
 
 from .. import links, realtime
 from ..models import WATCHER_ROLES, Invitation, JoinLink, JoinSession, Kind, Meeting, Occurrence
@@ -115,8 +117,29 @@ def join(admission: Admission, now: datetime, *, guest_name: str = "") -> tuple[
     """Join the sitting `check` admitted to: a new join session, ending an earlier one of the same
     person. Returns the session and the secret the browser keeps for it.
     """
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():  # the earlier stay ends only if the new one is made
+                session, secret, taking_over = _join(admission, now, guest_name)
+            break
+        except IntegrityError:
+            # Two joins of one link raced and the other one committed first; joining again takes it over,
+            # as a second join always does.
+            if attempt == 2:
+                raise
+    if taking_over:
+        realtime.send_after_commit(realtime.invitation_group(session.invitation_id),
+                                   {"type": "replaced", "keep": session.pk})
+    return session, secret
+
+
+def _join(admission: Admission, now: datetime, guest_name: str) -> tuple[JoinSession, str, bool]:
     link, invitation, occurrence = admission.link, admission.invitation, admission.occurrence
     role = invitation.role if invitation else "viewer"
+    # First, and in every join: marks the sitting live and locks its row until commit, so joins of one
+    # sitting count its people one after another and two cannot both take its last place.
+    Occurrence.objects.filter(pk=occurrence.pk).update(status=Case(
+        When(status=Occurrence.Status.SCHEDULED, then=Value(Occurrence.Status.LIVE)), default=F("status")))
     live = JoinSession.objects.filter(occurrence=occurrence, ended_at__isnull=True)
     watcher = Q(invitation__role__in=WATCHER_ROLES)
     mine = Q(invitation=invitation) if invitation else Q(pk__in=[])
@@ -135,28 +158,15 @@ def join(admission: Admission, now: datetime, *, guest_name: str = "") -> tuple[
         # The same link joined again: this join takes over and the earlier page is told why.
         JoinSession.objects.filter(invitation=invitation, ended_at__isnull=True).update(
             ended_at=now, end_reason=JoinSession.EndReason.REPLACED, connected=False)
-    if occurrence.status == Occurrence.Status.SCHEDULED:
-        Occurrence.objects.filter(pk=occurrence.pk, status=Occurrence.Status.SCHEDULED).update(
-            status=Occurrence.Status.LIVE)
     if invitation.first_joined_at is None:
         Invitation.objects.filter(pk=invitation.pk, first_joined_at__isnull=True).update(first_joined_at=now)
 
     secret = links.new_session_key()
     admitted = not link.meeting.waiting_room or invitation.is_moderating
-    try:
-        session = JoinSession.objects.create(
-            organization_id=link.organization_id, invitation=invitation, occurrence=occurrence,
-            key_hash=links.token_hash(secret), admitted=admitted, started_at=now)
-    except IntegrityError:
-        # Two joins of one link raced; the later one wins, as a second join always does.
-        JoinSession.objects.filter(invitation=invitation, ended_at__isnull=True).update(
-            ended_at=now, end_reason=JoinSession.EndReason.REPLACED)
-        session = JoinSession.objects.create(
-            organization_id=link.organization_id, invitation=invitation, occurrence=occurrence,
-            key_hash=links.token_hash(secret), admitted=admitted, started_at=now)
-    if taking_over:
-        realtime.send(realtime.invitation_group(invitation.pk), {"type": "replaced", "keep": session.pk})
-    return session, secret
+    session = JoinSession.objects.create(
+        organization_id=link.organization_id, invitation=invitation, occurrence=occurrence,
+        key_hash=links.token_hash(secret), admitted=admitted, started_at=now)
+    return session, secret, taking_over
 
 
 def session_belongs_to(session: JoinSession, link: JoinLink) -> bool:
@@ -188,7 +198,7 @@ def tell_hosted_provider(meeting: Meeting, action: str, invitation_id: int | Non
         return
     from ..tasks import tell_provider
 
-    transaction.on_commit(lambda: tell_provider.delay(meeting.pk, action, invitation_id))
+    outbox.enqueue(tell_provider, meeting.pk, action, invitation_id)
 
 
 def session_for_secret(secret: str) -> JoinSession | None:
@@ -209,18 +219,35 @@ def mark_opened(link: JoinLink) -> None:
             first_opened_at=timezone.now())
 
 
-def end_abandoned_sessions(*, grace) -> int:
-    abandoned = JoinSession.objects.filter(ended_at__isnull=True, connected=False,
-                                           disconnected_at__lt=timezone.now() - grace)
-    count = 0
-    for session in abandoned:
-        count += JoinSession.objects.filter(pk=session.pk, ended_at__isnull=True, connected=False).update(
-            ended_at=session.disconnected_at, end_reason=JoinSession.EndReason.LEFT)
+# The room page pings every 15 s: a socket silent this long has died without a word.
+SOCKET_SILENT_AFTER = timedelta(seconds=60)
+
+
+def socket_seen(session_id: int) -> None:
+    """The stay's room socket is alive now (it connected, or it pinged)."""
+    JoinSession.objects.filter(pk=session_id, ended_at__isnull=True).update(
+        connected=True, disconnected_at=None, last_seen_at=timezone.now())
+
+
+def end_abandoned_sessions(*, grace: timedelta, silent_after: timedelta = SOCKET_SILENT_AFTER) -> int:
+    """Stays whose room page dropped and did not come back within the grace have left, at the moment
+    they dropped. A socket that stopped pinging without disconnecting (its handler never ran: a
+    crash, a killed process) dropped when it was last seen."""
+    now = timezone.now()
+    silent = JoinSession.objects.filter(ended_at__isnull=True, connected=True, last_seen_at__lt=now - silent_after)
+    rooms = set(silent.values_list("occurrence_id", flat=True))
+    silent.update(connected=False, disconnected_at=F("last_seen_at"))  # a ping in between wins
+    abandoned = JoinSession.objects.filter(ended_at__isnull=True, connected=False, disconnected_at__lt=now - grace)
+    rooms |= set(abandoned.values_list("occurrence_id", flat=True))
+    count = abandoned.update(ended_at=F("disconnected_at"), end_reason=JoinSession.EndReason.LEFT)
+    for occurrence_id in rooms:
+        realtime.refresh_room(occurrence_id)
     return count
 
 
 # What an embedded provider room's bridge reports about the person's own connection and devices.
-BRIDGE_CONNECTED = {"join", "readyToJoin"}
+# "readyToJoin" only says the room can be joined now (the room page then calls the bridge's "join").
+BRIDGE_CONNECTED = {"join"}
 BRIDGE_DISCONNECTED = {"peerClosed", "connectionFailed", "connectionClosed", "disconnected"}
 BRIDGE_DEVICES = {"switchOnCamera": ("video_on", True), "switchOffCamera": ("video_on", False),
                   "switchOnMic": ("audio_on", True), "switchOffMic": ("audio_on", False),

@@ -4,9 +4,13 @@ who may watch any recording.
 Chunks land in a folder of their own; a repeated chunk replaces the earlier copy, so an interrupted
 upload resumes by sending what the server lacks. Finishing checks every chunk is there and joins
 them into one file; an upload that stalls is discarded by a beat task.
+
+While uploading, a recording's `size` is the bytes of the chunks received so far, so the limits per
+recording and per organization (ready and uploading recordings) are sums over rows.
 """
 
 import hmac
+import math
 import shutil
 from pathlib import Path
 
@@ -14,12 +18,24 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Organization
+
 from .. import links
 from ..models import Invitation, JoinSession, Recording, Visibility
+
+
+class UploadRefused(ValidationError):
+    """An upload the limits do not take; `status` is the HTTP answer: 400 malformed, 413 too large."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
 
 
 def _parts_dir(recording: Recording) -> Path:
@@ -36,17 +52,41 @@ def recording_start(*, session: JoinSession) -> Recording:
                                     occurrence=session.occurrence, recorded_by=session.invitation)
 
 
+def check_chunk_index(index: int) -> None:
+    if not 0 <= index < settings.MAX_RECORDING_CHUNKS:
+        raise UploadRefused(f"A chunk's index runs from 0 to {settings.MAX_RECORDING_CHUNKS - 1}.")
+
+
 def store_chunk(*, recording: Recording, index: int, data: bytes) -> None:
-    if recording.status != Recording.Status.UPLOADING:
-        raise ValidationError("This recording is no longer being uploaded.")
-    if index < 0 or not data:
-        raise ValidationError("An empty chunk or a negative index.")
-    folder = _parts_dir(recording)
-    folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / f"{index:06d}.tmp"
-    temporary.write_bytes(data)
-    temporary.replace(folder / f"{index:06d}.part")  # a chunk is either whole or absent
-    Recording.objects.filter(pk=recording.pk).update(last_chunk_at=timezone.now())
+    check_chunk_index(index)
+    if not data:
+        raise UploadRefused("The chunk is empty.")
+    with transaction.atomic():
+        # One chunk at a time per organization, so two uploads cannot both take its last free bytes.
+        Organization.objects.select_for_update().only("pk").get(pk=recording.organization_id)
+        recording = Recording.objects.select_for_update().get(pk=recording.pk)
+        if recording.status != Recording.Status.UPLOADING:
+            raise ValidationError("This recording is no longer being uploaded.")
+        folder = _parts_dir(recording)
+        part = folder / f"{index:06d}.part"
+        size = max(0, recording.size - (part.stat().st_size if part.exists() else 0)) + len(data)
+        if size > settings.MAX_RECORDING_BYTES:
+            raise UploadRefused(f"The recording reached its limit of {_bytes(settings.MAX_RECORDING_BYTES)}.", 413)
+        others = (Recording.objects.filter(organization_id=recording.organization_id,
+                                           status__in=[Recording.Status.READY, Recording.Status.UPLOADING])
+                  .exclude(pk=recording.pk).aggregate(total=Sum("size"))["total"] or 0)
+        if others + size > settings.MAX_ORGANIZATION_RECORDING_BYTES:
+            raise UploadRefused("The organization's recordings fill its storage of "
+                                f"{_bytes(settings.MAX_ORGANIZATION_RECORDING_BYTES)}.", 413)
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f"{index:06d}.tmp"
+        temporary.write_bytes(data)
+        temporary.replace(part)  # a chunk is either whole or absent
+        Recording.objects.filter(pk=recording.pk).update(size=size, last_chunk_at=timezone.now())
+
+
+def _bytes(count: int) -> str:
+    return f"{count} bytes" if count < 1024 else f"{filesizeformat(count)} ({count} bytes)"
 
 
 def received_chunks(recording: Recording) -> list[int]:
@@ -55,10 +95,15 @@ def received_chunks(recording: Recording) -> list[int]:
 
 
 def recording_finish(*, recording: Recording, chunk_count: int, duration_seconds: float) -> Recording:
+    if not 1 <= chunk_count <= settings.MAX_RECORDING_CHUNKS:
+        raise UploadRefused(f"A recording has 1 to {settings.MAX_RECORDING_CHUNKS} chunks.")
+    if not math.isfinite(duration_seconds):
+        raise UploadRefused("The duration must be a number of seconds.")
     if recording.status != Recording.Status.UPLOADING:
         raise ValidationError("This recording is no longer being uploaded.")
-    missing = sorted(set(range(chunk_count)) - set(received_chunks(recording)))
-    if chunk_count < 1 or missing:
+    received = set(received_chunks(recording))
+    missing = [index for index in range(chunk_count) if index not in received]
+    if missing:
         raise ValidationError(f"Chunks still missing: {missing[:20]}")
     folder = _parts_dir(recording)
     joined = folder / "joined.webm"
@@ -69,7 +114,7 @@ def recording_finish(*, recording: Recording, chunk_count: int, duration_seconds
     with joined.open("rb") as handle:
         recording.file.save(f"{recording.code}.webm", File(handle), save=False)
     recording.size = joined.stat().st_size
-    recording.duration_seconds = max(0.0, float(duration_seconds))
+    recording.duration_seconds = max(0.0, duration_seconds)
     recording.status = Recording.Status.READY
     recording.finished_at = timezone.now()
     recording.save()
@@ -116,13 +161,13 @@ def may_watch(recording: Recording, *, user, membership) -> bool:
     if recording.visibility in (Visibility.ORGANIZATION, Visibility.LINK):
         return True
     return recording.visibility == Visibility.INVITEES and recording.meeting.invitations.filter(
-        Q(user=user) | Q(email__iexact=user.email), revoked_at__isnull=True).exists()
+        Q(user=user) | Q(email__iexact=user.email), revoked_at__isnull=True, removed_at__isnull=True).exists()
 
 
 def invitee_may_watch(recording: Recording, invitation: Invitation) -> bool:
-    """Someone holding a working personal link of the meeting."""
+    """Someone holding a working personal link of the meeting: not withdrawn, not removed by a moderator."""
     return (recording.meeting_id == invitation.meeting_id and invitation.revoked_at is None
-            and recording.visibility != Visibility.HOSTS)
+            and invitation.removed_at is None and recording.visibility != Visibility.HOSTS)
 
 
 def set_visibility(*, recording: Recording, visibility: str, new_link: bool = False) -> None:

@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership
+from portal import outbox
+from portal.validators import validate_single_line
 
 from .. import realtime
 from ..models import Meeting, Occurrence, ProviderAccount, Room
@@ -17,6 +19,7 @@ from . import joining
 
 MIN_DURATION = timedelta(minutes=5)
 MAX_DURATION = timedelta(hours=24)
+MAX_AHEAD = timedelta(days=5 * 366)
 
 
 def may_manage(user, meeting_or_room, membership: Membership) -> bool:
@@ -38,6 +41,9 @@ def _provider_account(organization, provider: str):
     return account
 
 
+TITLE_LENGTH = Meeting._meta.get_field("title").max_length
+
+
 def _check_settings(settings: dict) -> None:
     problems = get_provider(settings.get("provider", "builtin")).limit_problems(
         kind=settings.get("kind", "call"), max_broadcasters=settings.get("max_broadcasters", 0),
@@ -51,11 +57,26 @@ def _check_times(start, end, *, new: bool) -> None:
         raise ValidationError({"end": "The meeting must end after it starts."})
     if not MIN_DURATION <= end - start <= MAX_DURATION:
         raise ValidationError({"end": "A meeting lasts between 5 minutes and 24 hours."})
+    if start > timezone.now() + MAX_AHEAD:
+        raise ValidationError({"start": "A meeting starts within the next five years."})
     if new and start < timezone.now() - timedelta(minutes=1):
         raise ValidationError({"start": "A new meeting cannot start in the past."})
 
 
+def _check_line(field: str, value: str, max_length: int) -> None:
+    """Titles and names end up in email subjects and calendar lines: one line, within the column."""
+    if not value.strip():
+        raise ValidationError({field: "This cannot be empty."})
+    if len(value) > max_length:
+        raise ValidationError({field: f"At most {max_length} characters."})
+    try:
+        validate_single_line(value)
+    except ValidationError as error:
+        raise ValidationError({field: error.messages}) from None
+
+
 def room_create(*, organization, owner, name: str, **settings) -> Room:
+    _check_line("name", name, Room._meta.get_field("name").max_length)
     _check_settings(settings)
     return Room.objects.create(organization=organization, owner=owner, name=name, **settings)
 
@@ -98,6 +119,7 @@ def _replan(meeting: Meeting, *, after) -> None:
 
 def meeting_schedule(*, organization, room: Room, owner, title: str, start, end, timezone_name: str,
                      description: str = "", rrule: str = "", **settings) -> Meeting:
+    _check_line("title", title, TITLE_LENGTH)
     _check_times(start, end, new=True)
     merged = {**room.settings_dict(), **settings}
     _check_settings(merged)
@@ -107,7 +129,8 @@ def meeting_schedule(*, organization, room: Room, owner, title: str, start, end,
             organization=organization, room=room, owner=owner, title=title, description=description,
             start=start, end=end, timezone=timezone_name, rrule=rrule, **merged)
         _materialise(meeting)
-    get_provider(meeting.provider).ensure_room(meeting)
+    # The provider's room is made on the first join (Provider.ensure_room), so scheduling never waits
+    # on a provider, and a provider can still be switched until the meeting starts.
     return meeting
 
 
@@ -117,7 +140,7 @@ def _notify_invitees(meeting: Meeting, kind: str, occurrence: Occurrence | None 
     invitation_ids = list(meeting.invitations.filter(revoked_at__isnull=True, source="invited")
                           .exclude(email="").values_list("pk", flat=True))
     occurrence_id = occurrence.pk if occurrence else None
-    transaction.on_commit(lambda: [send_meeting_email.delay(pk, kind, occurrence_id) for pk in invitation_ids])
+    outbox.enqueue_many(send_meeting_email, [[pk, kind, occurrence_id] for pk in invitation_ids])
 
 
 def meeting_update(*, meeting: Meeting, **changes) -> Meeting:
@@ -125,9 +148,16 @@ def meeting_update(*, meeting: Meeting, **changes) -> Meeting:
     times_changed = any(changes.get(name, getattr(meeting, name)) != getattr(meeting, name)
                         for name in ("start", "end", "rrule", "timezone"))
     start, end = changes.get("start", meeting.start), changes.get("end", meeting.end)
+    if "title" in changes:
+        _check_line("title", changes["title"], TITLE_LENGTH)
     _check_times(start, end, new=False)
     settings = {name: changes.get(name, getattr(meeting, name)) for name in Meeting.SETTING_FIELDS}
     _check_settings(settings)
+    if "provider" in changes and changes["provider"] != meeting.provider:
+        if meeting.occurrences.filter(start__lte=timezone.now()).exists() or meeting.occurrences.exclude(
+                status=Occurrence.Status.SCHEDULED).exclude(status=Occurrence.Status.CANCELLED).exists():
+            raise ValidationError({"provider": "The meeting has already started, so its video provider can no "
+                                               "longer change; schedule a new meeting for another provider."})
     if "provider" in changes:
         changes["provider_account"] = _provider_account(meeting.organization, settings["provider"])
     with transaction.atomic():
@@ -146,6 +176,8 @@ def occurrence_update(*, occurrence: Occurrence, start, end, title: str = "") ->
     """Edit one occurrence; the series keeps its rule."""
     if occurrence.status in (Occurrence.Status.ENDED, Occurrence.Status.CANCELLED):
         raise ValidationError("This occurrence has ended or was cancelled and can no longer be changed.")
+    if title:
+        _check_line("title", title, TITLE_LENGTH)
     _check_times(start, end, new=start != occurrence.start)
     with transaction.atomic():
         occurrence.start, occurrence.end, occurrence.modified = start, end, True

@@ -7,7 +7,7 @@ settling races; a recording that the provider no longer has is removed here too.
 sitting are read again until a read comes long enough after it that nothing more will arrive.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -15,10 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Invitation, Meeting, MeetingSync, Occurrence, OccurrenceUsage, Presence, Recording
-from ..providers.gcore import room_id
-from ..providers.gcore_streaming import StreamingClient
+from ..providers import get_provider
 
-READY_STATUSES = {"ready", "viewable"}
 # Statistics arrive every 30 seconds; a read this long after a sitting's window sees all of them.
 STATISTICS_SETTLE = timedelta(hours=1)
 # Past sittings the beat keeps an eye on: recordings can still be processed, or deleted, there.
@@ -36,52 +34,31 @@ def _upsert(model, lookup: dict, values: dict) -> bool:
         return False
 
 
-def _moment(value) -> datetime | None:
-    """The provider's times: UNIX seconds, or ISO 8601."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _download_url(video: dict) -> str:
-    ready = [c for c in video.get("converted_videos") or [] if c.get("mp4_url")]
-    if ready:
-        return max(ready, key=lambda c: c.get("width") or 0)["mp4_url"]
-    return video.get("origin_url") or ""
-
-
 def sync_recordings(meeting: Meeting) -> dict:
-    """Upsert the provider's videos of this meeting (a long session arrives as several videos)."""
+    """Upsert the provider's recordings of this meeting on their ids; remove the ones it no longer has."""
     from .attendance import occurrence_at
 
-    client = StreamingClient(meeting.provider_account)
     seen, created = set(), 0
-    for found in client.videos_for_room(room_id(meeting)):
-        video = client.video(found["id"])
-        if video is None:  # deleted between the search and now
-            continue
-        seen.add(str(video["id"]))
-        started = _moment(video.get("recording_started_at")) or _moment(video.get("created_at"))
+    for found in _provider(meeting).fetch_recordings(meeting=meeting):
+        seen.add(found.provider_id)
         values = {
             "organization_id": meeting.organization_id,
-            "status": Recording.Status.READY if video.get("status") in READY_STATUSES else Recording.Status.UPLOADING,
-            "duration_seconds": (video.get("duration") or 0) / 1000,  # the API gives milliseconds
-            "hls_url": video.get("hls_url") or "", "download_url": _download_url(video),
-            "content_type": "application/vnd.apple.mpegurl",
+            "status": Recording.Status.READY if found.ready else Recording.Status.UPLOADING,
+            "duration_seconds": found.duration_seconds, "hls_url": found.hls_url,
+            "download_url": found.download_url, "content_type": found.content_type,
         }
-        if started:
-            values.update(started_at=started, occurrence=occurrence_at(meeting, started))
+        if found.started_at:
+            values.update(started_at=found.started_at, occurrence=occurrence_at(meeting, found.started_at))
         created += _upsert(Recording, {"meeting": meeting, "provider": meeting.provider,
-                                       "provider_recording_id": str(video["id"])}, values)
+                                       "provider_recording_id": found.provider_id}, values)
     gone = meeting.recordings.filter(provider=meeting.provider).exclude(provider_recording_id="").exclude(
         provider_recording_id__in=seen)
     removed, _ = gone.delete()
     return {"videos": len(seen), "created": created, "removed": removed}
+
+
+def _provider(meeting: Meeting):
+    return get_provider(meeting.provider, meeting.provider_account)
 
 
 def _window(occurrence: Occurrence) -> tuple[datetime, datetime]:
@@ -101,27 +78,22 @@ def sync_statistics(meeting: Meeting, *, now: datetime | None = None, everything
     """Each due sitting's room summary and participants' sessions, read over that sitting's window
     (the room id is the same for every sitting of a series, so windows keep them apart)."""
     now = now or timezone.now()
-    client = StreamingClient(meeting.provider_account)
-    room = room_id(meeting)
+    provider = _provider(meeting)
     peers = dict(Invitation.objects.filter(meeting=meeting).values_list("peer_id", "pk"))
     sittings, sessions = 0, 0
     for occurrence in sittings_to_read(meeting, now=now, everything=everything):
         start, end = _window(occurrence)
-        summary = client.room_summary(room, start, end) or {}
-        rows = []
-        for item in client.room_peers(room, start, end):
-            joined, left = _moment(item.get("join_time")), _moment(item.get("leave_time"))
-            if not item.get("person_id") or joined is None:
-                continue
-            rows.append(Presence(organization_id=meeting.organization_id, meeting=meeting, occurrence=occurrence,
-                                 invitation_id=peers.get(str(item["person_id"])), peer_id=str(item["person_id"]),
-                                 source=Presence.Source.STATISTICS, joined_at=joined, left_at=left or joined))
+        report = provider.fetch_sitting(meeting=meeting, start=start, end=end)
+        rows = [Presence(organization_id=meeting.organization_id, meeting=meeting, occurrence=occurrence,
+                         invitation_id=peers.get(stay.peer_id), peer_id=stay.peer_id,
+                         source=Presence.Source.STATISTICS, joined_at=stay.joined_at, left_at=stay.left_at)
+                for stay in report.stays]
         Presence.objects.bulk_create(rows, update_conflicts=True,
                                      unique_fields=["meeting", "source", "peer_id", "joined_at"],
                                      update_fields=["left_at", "occurrence", "invitation"])
         _upsert(OccurrenceUsage, {"occurrence": occurrence}, {
-            "participants": summary.get("participants") or 0, "active_seconds": summary.get("duration") or 0,
-            "first_join": _moment(summary.get("start_time")), "last_leave": _moment(summary.get("end_time")),
+            "participants": report.participants, "active_seconds": report.active_seconds,
+            "first_join": report.first_join, "last_leave": report.last_leave,
             "synced_at": now, "final": now >= end + STATISTICS_SETTLE})
         sittings += 1
         sessions += len(rows)
@@ -148,7 +120,8 @@ def meetings_due(now: datetime | None = None):
 
 def request_sync(meeting: Meeting) -> None:
     """Ask a worker to sync this meeting now (the page's and the admin's "Sync now")."""
-    from ..tasks import sync_meeting_task
+    from ..tasks import request_sync_task
 
-    MeetingSync.objects.update_or_create(meeting=meeting, defaults={"requested_at": timezone.now()})
-    transaction.on_commit(lambda: sync_meeting_task.delay(meeting.pk, everything=True))
+    with transaction.atomic():  # the request and the work behind it are saved together
+        MeetingSync.objects.update_or_create(meeting=meeting, defaults={"requested_at": timezone.now()})
+        request_sync_task(meeting.pk, everything=True)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from accounts.tenancy import get_scoped_or_404, organization_view
+from portal import security
 
 from .. import links, selectors
 from ..forms import (
@@ -121,37 +123,47 @@ def _viewer_timezone(request) -> str:
     return request.user.timezone or request.organization.timezone
 
 
-def _default_room(request) -> Room:
-    room = Room.objects.of(request.organization).filter(owner=request.user).first()
-    return room or scheduling.room_create(organization=request.organization, owner=request.user,
-                                          name=f"{request.user.display_name}'s room", max_broadcasters=8,
-                                          max_watchers=20)
+NEW_ROOM_DEFAULTS = {"max_broadcasters": 8, "max_watchers": 20}
+
+
+def _own_room(request) -> Room | None:
+    return Room.objects.of(request.organization).filter(owner=request.user).first()
+
+
+def _create_own_room(request) -> Room:
+    """Made when a first meeting is saved, never when the form is only shown."""
+    return scheduling.room_create(organization=request.organization, owner=request.user,
+                                  name=f"{request.user.display_name[:100]}'s room", **NEW_ROOM_DEFAULTS)
 
 
 @organization_view(minimum_role=HOST)
 def meeting_new(request):
+    own_room = _own_room(request)
     if request.method == "POST":
-        form = MeetingForm(request.POST, organization=request.organization)
+        form = MeetingForm(request.POST, organization=request.organization, new_room_allowed=own_room is None)
     else:
-        room = _default_room(request)
+        form_room = own_room or Room(**NEW_ROOM_DEFAULTS)
         start = (timezone.now() + timedelta(hours=1)).astimezone(zoneinfo.ZoneInfo(_viewer_timezone(request)))
         start = start.replace(minute=0, second=0, microsecond=0)
         form = MeetingForm(organization=request.organization, initial={
-            "room": room.code, "timezone": _viewer_timezone(request), "count": 10,
+            "room": form_room.code if form_room.pk else "", "timezone": _viewer_timezone(request), "count": 10,
             "start": start.replace(tzinfo=None), "end": (start + timedelta(hours=1)).replace(tzinfo=None),
-            **room.settings_dict()})
+            **form_room.settings_dict()}, new_room_allowed=own_room is None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            meeting = scheduling.meeting_schedule(
-                organization=request.organization, room=data["room"], owner=request.user, title=data["title"],
-                description=data["description"], start=data["start"], end=data["end"],
-                timezone_name=data["timezone"], rrule=form.rrule(), **form.settings())
+            with transaction.atomic():  # a refused meeting leaves no new room behind
+                meeting = scheduling.meeting_schedule(
+                    organization=request.organization, room=data["room"] or own_room or _create_own_room(request),
+                    owner=request.user, title=data["title"],
+                    description=data["description"], start=data["start"], end=data["end"],
+                    timezone_name=data["timezone"], rrule=form.rrule(), **form.settings())
         except ValidationError as error:
             _attach(form, error)
         else:
             invitation_services.invitation_create(meeting=meeting, email=request.user.email, role=Role.HOST,
-                                                  display_name=request.user.display_name, send_email=False)
+                                                  display_name=invitation_services.fitted_name(request.user.display_name),
+                                                  send_email=False)
             count = meeting.occurrences.count()
             suffix = f" ({count} occurrences)." if count > 1 else "."
             messages.success(request, f"“{meeting.title}” is scheduled{suffix}")
@@ -315,10 +327,19 @@ def _meeting_page(request, meeting: Meeting, forms: dict | None = None):
 def _with_share_urls(request, recordings) -> list:
     recordings = list(recordings)
     for recording in recordings:
+        allow_stream(request, recording)
         if recording.visibility == Visibility.LINK:
             recording.share_url = request.build_absolute_uri(
                 reverse("recording_shared", args=[recording.code, recording_services.share_token(recording)]))
     return recordings
+
+
+def allow_stream(request, recording) -> None:
+    """A provider's HLS stream plays from the provider's host: let this page's policy reach it."""
+    if recording.hls_url:
+        origin = security.origin_of(recording.hls_url)
+        security.allow(request, "connect-src", origin)
+        security.allow(request, "media-src", origin)
 
 
 def _remember_link(request, invitation, token) -> None:

@@ -5,6 +5,7 @@ then holds the join session's secret in a cookie, and the room page trusts only 
 """
 
 import json
+import logging
 import zoneinfo
 
 from django.conf import settings
@@ -13,13 +14,16 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal import ratelimit
+from portal import ratelimit, security
 
 from ..forms import GuestJoinForm
-from ..models import JoinSession, Recording, Visibility
+from ..models import JoinSession, Recording, Role, Visibility
 from ..providers import get_provider
+from ..providers.base import ProviderError
 from ..services import joining
 from ..services.joining import JoinDenied
+
+logger = logging.getLogger(__name__)
 
 SESSION_ENDED_STATUS = {
     JoinSession.EndReason.REPLACED: (409, "You joined from somewhere else",
@@ -51,8 +55,10 @@ def _denied(request, denial: JoinDenied):
 
 
 def _recordings_for_invitee(link) -> list:
-    """After a meeting, its invitees' links lead to the recordings the host shows them."""
-    if link is None or link.revoked_at or link.invitation is None or link.invitation.revoked_at:
+    """After a meeting, its invitees' links lead to the recordings the host shows them; not the links of
+    people withdrawn or removed by a moderator."""
+    invitation = link.invitation if link is not None and not link.revoked_at else None
+    if invitation is None or invitation.revoked_at or invitation.removed_at:
         return []
     return list(link.meeting.recordings.filter(status=Recording.Status.READY).exclude(visibility=Visibility.HOSTS))
 
@@ -65,10 +71,11 @@ def _too_many(request):
     return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def join_page(request, token):
+    reading = request.method != "POST"  # the pre-join page still shows while the cache is down
     if not ratelimit.allow("join-ip", ratelimit.client_ip(request), limit=settings.JOIN_RATE_PER_IP * 4,
-                           window_seconds=60):
+                           window_seconds=60, fail_open=reading):
         return _too_many(request)
     if request.method == "POST" and not (
             ratelimit.allow("join-ip-post", ratelimit.client_ip(request), limit=settings.JOIN_RATE_PER_IP,
@@ -136,13 +143,73 @@ def join_room(request, token):
     if session.ended_at:
         return _ended(request, session, token)
     meeting, invitation = session.occurrence.meeting, session.invitation
-    ticket = get_provider(meeting.provider, meeting.provider_account).join(
-        meeting=meeting, occurrence=session.occurrence, invitation=invitation, session=session)
-    template = "meetings/join/room_iframe.html" if ticket.kind == "iframe" else "meetings/join/room.html"
-    return render(request, template, {
+    try:
+        ticket = get_provider(meeting.provider, meeting.provider_account).join(
+            meeting=meeting, occurrence=session.occurrence, invitation=invitation, session=session)
+    except ProviderError as error:
+        logger.warning("meeting %s cannot be joined: %s", meeting.code, error)
+        return render(request, "meetings/join/denied.html", {"denial": {
+            "title": "The meeting's video cannot start",
+            "message": getattr(error, "page_message", "") or  # a provider's own words for the person
+                       "The video provider of this meeting is not set up correctly. Tell the host; "
+                       "your link stays valid.", "code": "provider_unavailable"}, "meeting": meeting}, status=503)
+    if ticket.kind == "iframe":
+        provider_origin = security.origin_of(ticket.url)
+        security.allow(request, "frame-src", provider_origin)
+        security.allow_devices_for(request, provider_origin)
+        if ticket.options.get("bridge"):
+            security.allow(request, "script-src", security.origin_of(ticket.options["bridge"]))
+    if ticket.kind == "sdk" and ticket.options.get("host"):
+        security.allow(request, "connect-src", _socket_origin(ticket.options["host"]))
+    if ticket.kind == "sdk":
+        security.allow(request, "connect-src", *ticket.options.get("connect", ()))  # the SDK's own hosts
+    if ticket.kind == "sdk" and ticket.options.get("frame"):
+        # The room page frames a document of a separate origin (options["frame"], another site than the
+        # portal) that runs the provider's script away from the person's portal session.
+        frame_origin = security.origin_of(ticket.options["frame"])
+        security.allow(request, "frame-src", frame_origin)
+        security.allow_devices_for(request, frame_origin)
+    return render(request, _room_template(ticket), {
         "meeting": meeting, "occurrence": session.occurrence, "invitation": invitation, "session": session,
         "ticket": ticket, "token": token, "bridge_events": ",".join(sorted(joining.BRIDGE_EVENTS)),
+        "send_video": invitation.role != Role.INTERPRETER,
     })
+
+
+def _room_template(ticket) -> str:
+    if ticket.kind == "iframe":
+        return "meetings/join/room_iframe.html"
+    return "meetings/join/room.html" if ticket.sdk == "builtin" else f"meetings/join/room_{ticket.sdk}.html"
+
+
+def _socket_origin(host: str) -> str:
+    """The WebSocket origin a provider SDK connects to, from the host its token names."""
+    return host.rstrip("/") if host.startswith(("ws://", "wss://")) else f"wss://{host.rstrip('/')}"
+
+
+@require_POST
+def join_room_token(request, token):
+    """A fresh token for the room page's provider SDK, refreshed server-side (the refresh token
+    never reaches the browser)."""
+    found, problem = current_session(request, token)
+    if problem:
+        return JsonResponse({"error": "This join link has no live stay here."}, status=404)
+    session = found[1]
+    if session.ended_at:
+        return JsonResponse({"error": "You are no longer in the meeting."}, status=410)
+    # Each token costs calls against the organization's provider limit: a page asks a few times an hour.
+    if not ratelimit.allow("room-token", str(session.pk), limit=30, window_seconds=600):
+        return JsonResponse({"error": "Too many token requests; wait a few minutes."}, status=429,
+                            headers={"Retry-After": "600"})
+    meeting = session.occurrence.meeting
+    try:
+        fresh = get_provider(meeting.provider, meeting.provider_account).refresh_client_token(session=session)
+    except ProviderError as error:
+        logger.warning("no fresh room token for meeting %s: %s", meeting.code, error)
+        status = 409 if error.permanent else 503
+        return JsonResponse({"error": "The video provider gave no new token; rejoin from your link."},
+                            status=status)
+    return JsonResponse({"token": fresh.token, "expires_at": fresh.expires_at.isoformat()})
 
 
 def _people(session) -> list[dict]:
@@ -172,8 +239,10 @@ def join_room_bridge(request, token):
     try:
         body = json.loads(request.body)
         event, peer_id = str(body["event"]), str(body.get("peerId") or "")
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return JsonResponse({"error": "send {event, peerId}"}, status=400)
+    if len(event) > 50 or len(peer_id) > 100:
+        return JsonResponse({"error": "event or peerId is too long"}, status=400)
     applied = joining.apply_bridge_event(found[1], event, peer_id)
     return JsonResponse({"applied": applied})
 

@@ -12,15 +12,24 @@ from accounts.tenancy import get_scoped_or_404, organization_view
 
 from ..forms import ProviderAccountForm
 from ..models import ProviderAccount
+from ..providers import PROVIDERS
 from ..services import accounts as account_services
 
 ADMIN = Membership.Role.ADMIN
 
 
 def _callback_urls(account) -> dict:
+    """What to register with the provider, by the secrets it keeps: an access check URL needs an access
+    secret, an events URL a webhook secret, and a key pair a private key."""
+    provider = PROVIDERS.get(account.provider)
+    secrets = provider.secret_fields if provider else ()
     base = settings.SITE_URL.rstrip("/")
-    return {"access": base + reverse("gcore_access_check", args=[account.code]),
-            "events": base + reverse("gcore_event", args=[account.code])}
+    urls = {"key_pair": "jwt_private_key" in secrets}
+    if "access_secret" in secrets:
+        urls["access"] = base + reverse("gcore_access_check", args=[account.code])
+    if "webhook_secret" in secrets:
+        urls["events"] = base + reverse("gcore_event", args=[account.code])
+    return urls
 
 
 @organization_view(minimum_role=ADMIN)

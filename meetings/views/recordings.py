@@ -17,6 +17,7 @@ from accounts.tenancy import organization_view
 from ..models import Recording, Visibility
 from ..services import joining, scheduling
 from ..services import recordings as recording_services
+from .hosts import allow_stream
 from .join import current_session
 
 
@@ -52,11 +53,14 @@ def recording_start(request, token):
 @require_POST
 def recording_chunk(request, token, recording_code, index):
     recording = _own_recording(request, token, recording_code)
-    data = request.read(settings.MAX_RECORDING_CHUNK_BYTES + 1)
-    if len(data) > settings.MAX_RECORDING_CHUNK_BYTES:
-        return _error("The chunk is too large.", 413)
     try:
+        recording_services.check_chunk_index(index)  # before reading a body that would be refused
+        data = request.read(settings.MAX_RECORDING_CHUNK_BYTES + 1)
+        if len(data) > settings.MAX_RECORDING_CHUNK_BYTES:
+            return _error("The chunk is too large.", 413)
         recording_services.store_chunk(recording=recording, index=index, data=data)
+    except recording_services.UploadRefused as error:
+        return _error(error, error.status)
     except ValidationError as error:
         return _error(error, 409)
     return HttpResponse(status=204)
@@ -68,15 +72,27 @@ def recording_status(request, token, recording_code):
     return JsonResponse({"status": recording.status, "received": recording_services.received_chunks(recording)})
 
 
+def _finish_body(request) -> tuple[int, float]:
+    """The chunk count and the duration a finish call sends: {"chunks": int, "duration": seconds}."""
+    body = json.loads(request.body or b"{}")
+    if not isinstance(body, dict) or type(body.get("chunks")) is not int:
+        raise recording_services.UploadRefused("Send the number of chunks and the duration.")
+    duration = body.get("duration", 0)
+    if isinstance(duration, bool) or not isinstance(duration, (int, float)):
+        raise recording_services.UploadRefused("The duration must be a number of seconds.")
+    return body["chunks"], float(duration)
+
+
 @require_POST
 def recording_finish(request, token, recording_code):
     recording = _own_recording(request, token, recording_code)
     try:
-        body = json.loads(request.body or b"{}")
-        recording_services.recording_finish(recording=recording, chunk_count=int(body.get("chunks", 0)),
-                                            duration_seconds=float(body.get("duration", 0)))
-    except (ValueError, TypeError):
-        return _error("Send the number of chunks and the duration.")
+        chunk_count, duration = _finish_body(request)
+        recording_services.recording_finish(recording=recording, chunk_count=chunk_count, duration_seconds=duration)
+    except (ValueError, RecursionError, OverflowError):
+        return _error("Send the number of chunks and the duration as JSON.")
+    except recording_services.UploadRefused as error:
+        return _error(error, error.status)
     except ValidationError as error:
         return _error(error, 409)
     return JsonResponse({"status": "ready"})
@@ -117,6 +133,7 @@ def _ready(**lookup) -> Recording:
 def _watch(request, recording, *, back=None):
     """The watch page: a file recording through a time-limited address, a provider's through HLS."""
     play_url = recording_services.media_url(recording) if recording.file else ""
+    allow_stream(request, recording)
     return render(request, "meetings/recording_watch.html", {
         "recording": recording, "play_url": play_url, "back": back,
         "download_url": (play_url + "&download=1") if recording.file else recording.download_url})

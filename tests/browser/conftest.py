@@ -21,8 +21,10 @@ CHROMIUM_FLAGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Per module: Playwright's sync API keeps an event loop running in this thread while it is open,
+    # and tests that run later (Channels' async_to_sync) must not find one.
     # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make around it
     # are ordinary synchronous code.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -33,9 +35,26 @@ def browser():
         chromium.close()
 
 
+def _watch_for_policy_violations(context, violations: list) -> None:
+    """Every page the browser opens reports what the Content-Security-Policy blocked (an inline
+    script, a style, a frame or a connection the page did not declare); a test fails on any."""
+    def on_page(page):
+        page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
+                if "Content Security Policy" in message.text else None)
+    context.on("page", on_page)
+
+
 @pytest.fixture
-def page(browser):
+def csp_violations():
+    violations = []
+    yield violations
+    assert violations == [], "the Content-Security-Policy blocked part of a page"
+
+
+@pytest.fixture
+def page(browser, csp_violations):
     context = browser.new_context(viewport={"width": 1200, "height": 800})
+    _watch_for_policy_violations(context, csp_violations)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
@@ -43,13 +62,14 @@ def page(browser):
 
 
 @pytest.fixture
-def new_context(browser):
+def new_context(browser, csp_violations):
     """Browser contexts for one test, all closed after it: a room page left open keeps its fake camera
     and peer connections running, and the CPU it burns slows every later test."""
     opened = []
 
     def open_context(**options):
         context = browser.new_context(**options)
+        _watch_for_policy_violations(context, csp_violations)
         opened.append(context)
         return context
 

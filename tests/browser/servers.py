@@ -1,7 +1,6 @@
 """Run the portal as real ASGI server processes (uvicorn) on the test database, for room tests."""
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -9,38 +8,34 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+
+from ..processes import database_url_for_processes, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PortalServer:
-    def __init__(self, var_dir: Path, *, redis_url: str | None, channels_prefix: str):
-        db = connection.settings_dict
+    def __init__(self, var_dir: Path, *, redis_url: str | None, channels_prefix: str, **extra_env: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ,
-               "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+               "DATABASE_URL": database_url_for_processes(),
                "PORTAL_VAR_DIR": str(var_dir), "SECRET_KEY": settings.SECRET_KEY,
                "CREDENTIALS_KEYS": ",".join(settings.CREDENTIALS_KEYS), "CHANNELS_PREFIX": channels_prefix,
                "SITE_URL": self.url, "LOG_LEVEL": "WARNING"}
         env.pop("REDIS_URL", None)
         if redis_url:
             env["REDIS_URL"] = redis_url
-        self.env = env
+        self.env = {**env, **extra_env}
+        self.channels_prefix = channels_prefix
         self.log: list[str] = []
         self.start()
 
     def start(self):
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "portal.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--lifespan", "off", "--log-level", "info", "--no-access-log"],
+             "--port", str(self.port), "--lifespan", "off", "--log-level", "info", "--no-access-log",
+             "--no-proxy-headers", "--timeout-graceful-shutdown", "5"],
             cwd=ROOT, env=self.env, stderr=subprocess.PIPE, text=True)
         for line in self.process.stderr:  # blocks until uvicorn reports it is serving
             self.log.append(line)
@@ -53,9 +48,19 @@ class PortalServer:
 
     def stop(self):
         self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            # uvicorn waits for open sockets to finish; a test's work is done, so do not wait forever.
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def kill(self):
+        """As a crash: the process dies at once and none of its sockets' disconnect handlers run."""
+        self.process.kill()
         self.process.wait(timeout=20)
 
 
-def start_servers(var_dir: Path, count: int, redis_url: str | None) -> list[PortalServer]:
+def start_servers(var_dir: Path, count: int, redis_url: str | None, **extra_env: str) -> list[PortalServer]:
     prefix = f"test-{uuid.uuid4().hex[:8]}"
-    return [PortalServer(var_dir, redis_url=redis_url, channels_prefix=prefix) for _ in range(count)]
+    return [PortalServer(var_dir, redis_url=redis_url, channels_prefix=prefix, **extra_env) for _ in range(count)]

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.utils import timezone
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from meetings.models import Invitation, JoinSession, Recording
 
@@ -45,6 +46,11 @@ def meeting(acme):
 
 def open_link(new_context, server, invitation, token=None):
     page = new_context().new_page()
+    page.console_lines = []  # what room.js warned about, for a failure's message
+    page.on("console", lambda message: page.console_lines.append(f"{message.type}: {message.text}"))
+    page.failed_requests = []  # a room page that asks for what is not there wastes every server's time
+    page.on("response", lambda response: page.failed_requests.append(response.url)
+            if response.status == 404 else None)
     page.set_default_timeout(30_000)
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(f"{server.url}/j/{token or invitation.token}")
@@ -56,10 +62,26 @@ def open_link(new_context, server, invitation, token=None):
 
 def wait_for_video_from(page, name):
     """The named person's video plays here: it has a size and its frames advance."""
-    page.wait_for_function(f"(() => {{ const v = ({REMOTE_VIDEO})({name!r}); "
-                           "return v && v.videoWidth > 0 && v.currentTime > 0.3; })()")
-    start = page.evaluate(f"({REMOTE_VIDEO})({name!r}).currentTime")
-    page.wait_for_function(f"({REMOTE_VIDEO})({name!r}).currentTime > {start} + 0.5")
+    try:
+        _wait_for_video_from(page, name)
+    except PlaywrightTimeoutError:
+        # Say what the page saw, so a failure on a loaded machine can be told from a broken room.
+        state = page.evaluate("() => [...document.querySelectorAll('.tile')].map(t => t.textContent.trim()"
+                              " + ' [' + (t.dataset.connection || 'no peer connection') + ']')"
+                              " .concat([document.getElementById('connection').textContent,"
+                              " document.getElementById('room-message').textContent])")
+        raise AssertionError(f"no video from {name}; the page showed {state}; its console said "
+                             f"{page.console_lines[-20:]}") from None
+
+
+def _wait_for_video_from(page, name):
+    # Functions with arguments, not expression strings: the page's Content-Security-Policy forbids
+    # the eval Playwright would need for those.
+    page.wait_for_function(f"(name) => {{ const v = ({REMOTE_VIDEO})(name); "
+                           "return v && v.videoWidth > 0 && v.currentTime > 0.3; }", arg=name)
+    start = page.evaluate(f"(name) => ({REMOTE_VIDEO})(name).currentTime", name)
+    page.wait_for_function(f"([name, start]) => ({REMOTE_VIDEO})(name).currentTime > start + 0.5",
+                           arg=[name, start])
 
 
 def say(page, text):
@@ -83,6 +105,7 @@ def test_people_see_and_hear_each_other_chat_are_moderated_and_recorded(new_cont
     wait_for_video_from(guest, "Hana")
     say(host, "hello from Hana")
     guest.wait_for_selector("#chat-log >> text=hello from Hana")
+    assert host.failed_requests == [] and guest.failed_requests == []
     say(guest, "hi Hana")
     host.wait_for_selector("#chat-log >> text=hi Hana")
     screenshot_page(host, "room-host")

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from meetings.models import JoinSession, Presence, Recording
-from meetings.providers.gcore import room_id
+from meetings.providers.gcore.provider import room_id
 
 from ..factories import (
     GcoreMeetingFactory,

@@ -8,9 +8,10 @@ from django.test import Client
 from django.utils import timezone
 
 from meetings import links
-from meetings.models import Invitation, JoinSession
-from meetings.providers.gcore import room_id
+from meetings.models import Invitation, JoinSession, ProviderAccount
+from meetings.providers.gcore.provider import room_id
 from meetings.services import invitations, joining, scheduling
+from meetings.services.provider_access import access_check
 
 from ..factories import GcoreMeetingFactory, InvitationFactory, MeetingFactory, ProviderAccountFactory
 
@@ -19,7 +20,7 @@ HEADER = "Basic Z2NvcmVfbWVldDpzZWNyZXQ="
 
 @pytest.fixture
 def account(acme):
-    return ProviderAccountFactory(organization=acme, access_secret=HEADER)
+    return ProviderAccountFactory(organization=acme, access_secret=HEADER, join_mode="access_check")
 
 
 @pytest.fixture
@@ -125,6 +126,56 @@ def test_callers_without_the_registered_header_are_refused_and_nothing_changes(a
 
 def test_another_organizations_account_cannot_vouch_for_this_meeting(account, meeting, charlie):
     session = joined(InvitationFactory(meeting=meeting))
-    foreign = ProviderAccountFactory(organization=charlie.organization, access_secret=HEADER)
+    foreign = ProviderAccountFactory(organization=charlie.organization, access_secret=HEADER, join_mode="access_check")
 
     assert check(foreign, session).status_code == 404
+
+
+def test_a_jwt_mode_account_does_not_use_access_checks(meeting, account):
+    # The seed: with the JWT option on, the &accessToken attribute cannot be used.
+    session = joined(InvitationFactory(meeting=meeting))
+    ProviderAccount.objects.filter(pk=account.pk).update(join_mode="jwt")
+
+    response = check(account, session)
+
+    assert response.status_code == 403
+    assert response.json() == {"error": "this account does not use access checks: its people join with a "
+                                        "signed token"}
+    assert not JoinSession.objects.get(pk=session.pk).provider_admitted
+    assert check(account, session, header="Basic wrong").json() == {"error": "unauthorized caller"}
+
+
+@pytest.mark.parametrize("peer", ["", None])
+def test_an_empty_peer_id_answers_401(account, meeting, peer):
+    session = joined(InvitationFactory(meeting=meeting))
+
+    response = check(account, body={"accessToken": links.access_token(session), "roomId": room_id(meeting),
+                                    "peerId": peer}, meeting=meeting)
+
+    assert response.status_code == 401
+    assert not JoinSession.objects.get(pk=session.pk).provider_admitted
+
+
+def test_after_the_sittings_end_and_grace_it_answers_423_before_beat_closes_it(account, meeting, settings):
+    settings.JOIN_GRACE_MINUTES_AFTER = 30
+    session = joined(InvitationFactory(meeting=meeting))
+    occurrence = session.occurrence
+    ends = occurrence.end + timedelta(minutes=30)
+
+    def at(moment):
+        return access_check(account=account, access_token=links.access_token(session), room_id=room_id(meeting),
+                            peer_id=session.invitation.peer_id, now=moment)
+
+    assert at(ends).status == 200
+    assert (at(ends + timedelta(seconds=1)).status, at(ends + timedelta(seconds=1)).reason) == (
+        423, "the meeting has ended")
+    occurrence.refresh_from_db()
+    assert occurrence.status == "live"  # nobody closed it: the access check looks at the time
+
+
+def test_after_the_invitations_validity_it_answers_423(account, meeting):
+    invitation = InvitationFactory(meeting=meeting)
+    session = joined(invitation)
+    Invitation.objects.filter(pk=invitation.pk).update(valid_until=timezone.now() - timedelta(seconds=1))
+
+    assert check(account, session).status_code == 423

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from meetings.models import MeetingSync, OccurrenceUsage, Presence
-from meetings.providers.gcore import room_id
+from meetings.providers.gcore.provider import room_id
 from meetings.services import attendance
 from meetings.services.sync import meetings_due
 from meetings.tasks import sync_hosted_meetings, sync_meeting_task
@@ -102,13 +102,15 @@ def test_each_sitting_of_a_series_is_read_over_its_own_window(account, gcore_api
     assert Presence.objects.get(peer_id="guest").occurrence == second
 
 
-def test_the_beat_syncs_ended_meetings_until_their_statistics_are_final(account, gcore_api):
+def test_the_beat_syncs_ended_meetings_until_their_statistics_are_final(account, gcore_api,
+                                                                       django_capture_on_commit_callbacks):
     settled = past_meeting(account)  # its window closed 1.5 h ago: the first read is final
     recent = past_meeting(account, ended_ago=timedelta(minutes=45))  # closed 15 min ago: read again later
     upcoming = GcoreMeetingFactory(organization=account.organization, provider_account=account)
     assert set(meetings_due()) == {settled, recent}
 
-    assert sync_hosted_meetings.apply().get() == 2
+    with django_capture_on_commit_callbacks(execute=True):  # each sync is sent once its record commits
+        assert sync_hosted_meetings.apply().get() == 2
 
     assert list(meetings_due()) == [recent]
     assert not OccurrenceUsage.objects.get(occurrence__meeting=recent).final

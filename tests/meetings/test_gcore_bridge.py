@@ -76,3 +76,45 @@ def test_a_page_reports_only_its_own_person_and_only_known_events(meeting, eve):
     assert bridge(eve, "switchOnMic", peer_id="").json() == {"applied": True}  # events about oneself
     session = JoinSession.objects.get(invitation=eve.invitation)
     assert session.audio_on and session.ended_at is None
+
+
+@pytest.mark.parametrize("body", ["[" * 100000 + "]" * 100000, '["event"]', "not json", '{"peerId": "x"}',
+                                  '{"event": "join", "peerId": "' + "p" * 101 + '"}',
+                                  '{"event": "' + "j" * 51 + '"}'])
+def test_malformed_bridge_reports_are_refused_and_change_nothing(meeting, eve, body):
+    before = list(JoinSession.objects.values("connected", "audio_on", "video_on"))
+
+    response = eve.post(f"/j/{eve.invitation.token}/room/bridge", body, content_type="application/json",
+                        HTTP_X_CSRFTOKEN=eve.csrf)
+
+    assert response.status_code == 400
+    assert list(JoinSession.objects.values("connected", "audio_on", "video_on")) == before
+
+
+def test_ready_to_join_is_not_being_in_the_room(meeting, eve, client):
+    # The seed: readyToJoin says the room can be joined (the page then calls the bridge's "join").
+    client.force_login(meeting.owner)
+    bridge(eve, "join")
+    bridge(eve, "connectionFailed")
+
+    assert bridge(eve, "readyToJoin").json() == {"applied": False}
+
+    assert host_state(meeting, client) == "in the room · connection lost"
+    assert not JoinSession.objects.get(invitation=eve.invitation).connected
+    page = eve.get(f"/j/{eve.invitation.token}/room/").content.decode()
+    assert "readyToJoin" not in page.split('data-events="')[1].split('"')[0].split(",")
+
+
+@pytest.mark.parametrize("kind, role, sends", [("call", "participant", "true"), ("webinar", "speaker", "true"),
+                                               ("webinar", "viewer", "false")])
+def test_the_room_page_says_whether_the_bridge_joins_with_camera_and_microphone(acme, kind, role, sends):
+    account = ProviderAccountFactory(organization=acme, meet_domain="acme.gvideo.co")
+    meeting = GcoreMeetingFactory(organization=acme, provider_account=account, kind=kind)
+    invitation = InvitationFactory(meeting=meeting, role=role)
+    browser = Client()
+    browser.post(f"/j/{invitation.token}")
+
+    page = browser.get(f"/j/{invitation.token}/room/").content.decode()
+
+    assert f'data-sends-media="{sends}"' in page
+    assert ' src="https://acme.gvideo.co' not in page and 'data-src="https://acme.gvideo.co/' in page

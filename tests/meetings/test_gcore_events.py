@@ -1,15 +1,18 @@
 """Gcore's join and leave events (apiEvent): authenticated, both spellings, harmless when repeated."""
 
 import json
+import threading
 
 import pytest
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
 from meetings.models import JoinSession, Presence, ProviderEvent
-from meetings.providers.gcore import room_id
+from meetings.providers.gcore.callbacks import EVENT_KINDS
+from meetings.providers.gcore.provider import room_id
 from meetings.services import attendance, joining
-from meetings.services.provider_access import EVENT_KINDS, apply_event
+from meetings.services.provider_access import apply_event
 
 from ..factories import GcoreMeetingFactory, InvitationFactory, ProviderAccountFactory
 
@@ -22,8 +25,8 @@ def account(acme):
 
 
 @pytest.fixture
-def session(account):
-    meeting = GcoreMeetingFactory(organization=account.organization, provider_account=account)
+def session(account, alice):
+    meeting = GcoreMeetingFactory(organization=account.organization, provider_account=account, owner=alice.user)
     invitation = InvitationFactory(meeting=meeting, display_name="Eve")
     return joining.join(joining.check(joining.find_link(invitation.token), timezone.now()), timezone.now())[0]
 
@@ -58,17 +61,104 @@ def test_joins_and_leaves_in_either_spelling_move_the_persons_attendance(account
     assert JoinSession.objects.get(pk=session.pk).connected
 
 
-def test_a_repeated_delivery_is_recorded_once_and_changes_nothing_more(account, session,
-                                                                      django_capture_on_commit_callbacks):
+def test_a_repeated_delivery_is_kept_and_changes_nothing_more(account, session, django_capture_on_commit_callbacks):
     send(account, body(session, "connected"), capture=django_capture_on_commit_callbacks)
+    send(account, body(session, "connected"), capture=django_capture_on_commit_callbacks)
+    assert Presence.objects.filter(left_at__isnull=True).count() == 1
     send(account, body(session, "disconnected"), capture=django_capture_on_commit_callbacks)
     first_leave = JoinSession.objects.get(pk=session.pk).disconnected_at
 
     again = send(account, body(session, "disconnected"), capture=django_capture_on_commit_callbacks)
 
-    assert again.json()["result"] == "duplicate"
-    assert ProviderEvent.objects.filter(kind="left").count() == 1
+    assert again.json()["result"] == "recorded"
+    assert ProviderEvent.objects.filter(kind="left").count() == 2
     assert JoinSession.objects.get(pk=session.pk).disconnected_at == first_leave
+    assert [(stay.left_at is None) for stay in Presence.objects.all()] == [False]
+
+
+def host_sees(meeting) -> tuple[str, str]:
+    """Eve's row in the attendance table of the host's meeting page, and her state among the invitees."""
+    host = Client()
+    host.force_login(meeting.owner)
+    page = host.get(f"/o/acme/meetings/{meeting.code}/").content.decode()
+    attendance = page.split('id="attendance-table"')[1].split("</table>")[0]
+    invitees = page.split('id="invitees"')[1].split("</table>")[0]
+    row = next(r for r in attendance.split("<tr>") if "Eve" in r)
+    state = next(r for r in invitees.split("<tr ") if "Eve" in r).split('<span class="state">')[1].split("<")[0]
+    return row, state
+
+
+@pytest.mark.parametrize("event_in_body", [None, "connected"])
+def test_a_close_peer_right_after_a_join_peer_with_the_same_body_closes_the_stay(
+        account, session, django_capture_on_commit_callbacks, event_in_body):
+    same = body(session, event_in_body)
+    if event_in_body is None:
+        del same["event"]
+
+    joined = send(account, same, path="joinPeer", capture=django_capture_on_commit_callbacks)
+    left = send(account, same, path="closePeer", capture=django_capture_on_commit_callbacks)
+
+    assert (joined.json(), left.json()) == ({"result": "recorded"}, {"result": "recorded"})
+    stay = JoinSession.objects.get(pk=session.pk)
+    assert not stay.connected and stay.disconnected_at is not None
+    assert [(stay.left_at is None) for stay in Presence.objects.all()] == [False]
+    row, state = host_sees(session.occurrence.meeting)
+    assert "in the room" not in row and state == "in the room · connection lost"
+
+
+def test_a_quick_reconnect_leaves_the_person_in_the_room(account, session, django_capture_on_commit_callbacks):
+    for event in ("connected", "disconnected", "connected"):
+        send(account, body(session, event), capture=django_capture_on_commit_callbacks)
+
+    stay = JoinSession.objects.get(pk=session.pk)
+    assert stay.connected and stay.disconnected_at is None
+    assert [(stay.left_at is None) for stay in Presence.objects.order_by("joined_at")] == [False, True]
+    row, state = host_sees(session.occurrence.meeting)
+    assert '<span class="state">in the room</span>' in row and state == "in the room"
+
+
+def test_events_applied_out_of_order_end_as_they_arrived(account, session, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        send(account, body(session, "connected"))
+        send(account, body(session, "disconnected"))
+
+    for apply_later_first in reversed(callbacks):
+        apply_later_first()
+
+    stay = JoinSession.objects.get(pk=session.pk)
+    assert not stay.connected and stay.disconnected_at is not None
+    assert [(stay.left_at is None) for stay in Presence.objects.all()] == [False]
+    assert ProviderEvent.objects.filter(applied=False).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_leave_that_commits_after_a_later_join_was_applied_does_not_take_the_person_out(account, session):
+    send(account, body(session, "connected"))
+    stored, go_on = threading.Event(), threading.Event()
+
+    def slow_delivery():
+        # The leave's request stored its event first, but commits only after the next join was applied.
+        try:
+            with transaction.atomic():
+                leave = ProviderEvent.objects.create(
+                    account=account, dedupe_key="slow", kind=EVENT_KINDS["disconnected"],
+                    room_id=room_id(session.occurrence.meeting), peer_id=session.invitation.peer_id, payload={})
+                stored.set()
+                go_on.wait(timeout=30)
+            apply_event(leave)
+        finally:
+            connection.close()
+
+    delivery = threading.Thread(target=slow_delivery)
+    delivery.start()
+    assert stored.wait(timeout=30)
+    send(account, body(session, "connected"))
+    go_on.set()
+    delivery.join()
+
+    assert JoinSession.objects.get(pk=session.pk).connected
+    assert [(stay.left_at is None) for stay in Presence.objects.all()] == [True]
+    assert not ProviderEvent.objects.filter(applied=False).exists()
 
 
 def test_a_leave_before_any_join_is_harmless(account, session, django_capture_on_commit_callbacks):

@@ -6,8 +6,8 @@ from django.utils import timezone
 from accounts.models import Membership
 from meetings.models import Invitation, JoinSession
 from meetings.providers.base import ProviderError
-from meetings.providers.gcore import room_id
-from meetings.providers.gcore_server import ServerClient, server_url
+from meetings.providers.gcore.provider import room_id
+from meetings.providers.gcore.server import ServerClient, server_url
 from meetings.services import joining
 from meetings.services.provider_access import access_check
 from meetings.tasks import tell_provider

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from meetings.providers.base import ProviderError
-from meetings.providers.gcore_streaming import StreamingClient
+from meetings.providers.gcore.streaming import StreamingClient
 
 from ..factories import ProviderAccountFactory
 
@@ -100,7 +100,7 @@ import django
 django.setup()
 from django.conf import settings
 from meetings.models import ProviderAccount
-from meetings.providers.gcore_streaming import StreamingClient
+from meetings.providers.gcore.streaming import StreamingClient
 settings.GCORE_API_BASE_URL = {url!r}
 account = ProviderAccount.objects.get(pk={pk})
 for _ in range(10):

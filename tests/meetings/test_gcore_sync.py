@@ -4,7 +4,7 @@ import pytest
 
 from accounts.models import Membership
 from meetings.models import Recording
-from meetings.providers.gcore import room_id
+from meetings.providers.gcore.provider import room_id
 from meetings.tasks import sync_meeting_task
 
 from ..factories import GcoreMeetingFactory, ProviderAccountFactory
@@ -77,3 +77,20 @@ def test_synced_recordings_show_on_the_meeting_page(meeting, gcore_api, client):
     page = client.get(f"/o/acme/meetings/{meeting.code}/").content.decode()
 
     assert "https://cdn.example/1/master.m3u8" in page and "https://cdn.example/1/1080.mp4" in page
+
+
+def test_downloads_use_the_seeds_origin_host_and_resource_where_gcore_gives_them(meeting, gcore_api):
+    room = room_id(meeting)
+    original = {**video(room, 1), "origin_host": "s-ed1.cloud.gcore.lu",
+                "origin_resource": "9208-mediaplatform10835/videos/UaX2pjxen2guUw3.mp4"}
+    half = {**video(room, 2), "origin_host": "s-ed1.cloud.gcore.lu", "origin_resource": ""}
+    legacy = {**video(room, 3), "converted_videos": [], "origin_url": "https://cdn.example/3/original.mp4"}
+    gcore_api.set(videos=[original, half, legacy])
+
+    sync_meeting_task.apply(args=[meeting.pk])
+
+    downloads = dict(Recording.objects.values_list("provider_recording_id", "download_url"))
+    assert downloads == {
+        "501": "https://s-ed1.cloud.gcore.lu/9208-mediaplatform10835/videos/UaX2pjxen2guUw3.mp4",
+        "502": "https://cdn.example/2/1080.mp4",  # one of the two is not enough
+        "503": "https://cdn.example/3/original.mp4"}

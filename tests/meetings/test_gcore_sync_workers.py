@@ -10,7 +10,7 @@ from celery.result import AsyncResult
 from django.utils import timezone
 
 from meetings.models import OccurrenceUsage, Presence, Recording
-from meetings.providers.gcore import room_id
+from meetings.providers.gcore.provider import room_id
 from meetings.services import attendance
 from meetings.tasks import sync_meeting_task
 
@@ -74,4 +74,24 @@ def test_two_workers_syncing_every_meeting_twice_at_once_lose_and_duplicate_noth
     log = gcore_api.log()
     # 404s are the quiet meeting's statistics ("no data"), twice each; the rest were retried through.
     assert Counter(entry["status"] for entry in log if entry["status"] >= 400) == {404: 4, 429: 2, 502: 3}
+    assert gcore_api.busiest_second() <= 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_accounts_sharing_one_api_token_share_its_rate_limit(acme, gcore_api, tmp_path):
+    gcore_api.reset(TOKEN)
+    start = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=7)
+    accounts = [ProviderAccountFactory(organization=acme, api_token=TOKEN, name=f"Gcore {n}") for n in range(2)]
+    meetings = [GcoreMeetingFactory(organization=acme, provider_account=account, start=start,
+                                    end=start + timedelta(hours=1)) for account in accounts for _ in range(3)]
+    gcore_api.set(videos=[video(300 + n, room_id(m), start, 1) for n, m in enumerate(meetings)])
+
+    with celery_workers(2, tmp_path, GCORE_API_BASE_URL=gcore_api.url, GCORE_BACKOFF_SECONDS="0.05",
+                        OUTBOUND_ALLOW_PRIVATE_ADDRESSES="true"):
+        queued = [sync_meeting_task.delay(m.pk, everything=True).id for m in meetings]
+        for task_id in queued:
+            AsyncResult(task_id).get(timeout=120)
+
+    assert Recording.objects.count() == len(meetings)
+    assert not [entry for entry in gcore_api.log() if entry["status"] == 429]
     assert gcore_api.busiest_second() <= 4

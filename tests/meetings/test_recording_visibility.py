@@ -7,7 +7,7 @@ from django.test import Client
 
 from accounts.models import Membership
 from meetings.models import Recording
-from meetings.services import scheduling
+from meetings.services import invitations, scheduling
 
 from ..factories import InvitationFactory, MeetingFactory, MembershipFactory
 
@@ -139,3 +139,39 @@ def test_a_provider_recording_plays_through_hls_js_served_by_the_portal(meeting,
     assert script.endswith("vendor/hls.js/hls.min.js")
     served = client.get(script)
     assert served.status_code == 200 and b"1.7.4" in b"".join(served.streaming_content)
+
+
+def test_a_person_removed_from_the_meeting_no_longer_watches_its_recordings(meeting, recording, eve, client):
+    host_sets(client, meeting, recording, "invitees")
+    assert Client().get(f"/j/{eve.token}/watch/{recording.code}/").status_code == 200
+    invitations.invitation_remove_from_room(invitation=eve)
+
+    after = ended_link_page(meeting, eve)
+
+    assert after.status_code == 401 and recording.code not in after.content.decode()
+    assert Client().get(f"/j/{eve.token}/watch/{recording.code}/").status_code == 404
+    invitations.invitation_readmit(invitation=eve)  # a moderator lets her back: she watches again
+    assert Client().get(f"/j/{eve.token}/watch/{recording.code}/").status_code == 200
+
+
+def test_a_person_whose_invitation_was_withdrawn_no_longer_watches_its_recordings(meeting, recording, eve,
+                                                                                 client):
+    host_sets(client, meeting, recording, "invitees")
+    invitations.invitation_revoke(invitation=eve)
+
+    after = ended_link_page(meeting, eve)
+
+    assert after.status_code == 401 and recording.code not in after.content.decode()
+    assert Client().get(f"/j/{eve.token}/watch/{recording.code}/").status_code == 404
+
+
+def test_a_removed_or_withdrawn_member_is_no_invitee_of_the_recording(meeting, recording, colleague, client):
+    host_sets(client, meeting, recording, "invitees")
+    invitation = InvitationFactory(meeting=meeting, email=colleague.email)
+    assert watch(colleague, recording).status_code == 200
+
+    invitations.invitation_remove_from_room(invitation=invitation)
+    assert watch(colleague, recording).status_code == 404
+    invitations.invitation_readmit(invitation=invitation)
+    invitations.invitation_revoke(invitation=invitation)
+    assert watch(colleague, recording).status_code == 404

@@ -5,10 +5,12 @@ import threading
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
+from meetings import tasks
 from meetings.models import Invitation, JoinSession
 from meetings.services import joining
 from meetings.services.joining import end_abandoned_sessions
@@ -23,7 +25,7 @@ OFFER = {"description": {"type": "offer", "sdp": "v=0\r\na=sendrecv\r\n"}}
 @pytest.fixture(autouse=True)
 def in_memory_layer(settings):
     """The consumer's rules on a fresh in-memory layer; the Redis layer between two server processes is
-    covered by tests/browser/test_builtin_room_browser.py."""
+    covered by tests/meetings/test_room_socket_redis.py and tests/browser/test_builtin_room_browser.py."""
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     channel_layers.backends.clear()
     yield
@@ -233,3 +235,125 @@ def test_a_participant_cannot_change_roles(call):
 
     assert ann.receive("error")["message"] == "Only moderators can do that."
     assert Invitation.objects.get(pk=ben.invitation.pk).role == "participant"
+
+
+def test_nobody_is_made_a_host_from_the_room(call):
+    moderator = Peer(InvitationFactory(meeting=call, role="moderator"))
+    guest = Peer(InvitationFactory(meeting=call))
+
+    moderator.send(type="moderate", action="set_role", peer=guest.session.code, role="host")
+
+    assert moderator.receive("error")["message"] == ("Only the meeting's page can make someone a host, "
+                                                      "not the room.")
+    assert Invitation.objects.get(pk=guest.invitation.pk).role == "participant"
+    assert guest.receives_nothing_of("force")
+
+
+def test_the_hosts_role_cannot_be_changed_from_the_room(call):
+    host = Peer(InvitationFactory(meeting=call, role="host"))
+    moderator = Peer(InvitationFactory(meeting=call, role="moderator"))
+
+    moderator.send(type="moderate", action="set_role", peer=host.session.code, role="participant")
+
+    assert moderator.receive("error")["message"] == "The host's role cannot be changed from the room."
+    assert Invitation.objects.get(pk=host.invitation.pk).role == "host"
+    assert host.receives_nothing_of("force")
+
+
+def test_a_moderator_cannot_change_their_own_role(call):
+    moderator = Peer(InvitationFactory(meeting=call, role="moderator"))
+
+    moderator.send(type="moderate", action="set_role", peer=moderator.session.code, role="participant")
+
+    assert moderator.receive("error")["message"] == "You cannot change your own role."
+    assert Invitation.objects.get(pk=moderator.invitation.pk).role == "moderator"
+
+
+def test_roles_given_in_the_room_are_the_meeting_kinds_own(call):
+    host = Peer(InvitationFactory(meeting=call, role="host"))
+    guest = Peer(InvitationFactory(meeting=call))
+    assert [key for key, _label in host.receive("welcome")["room"]["roles"]] == [
+        "moderator", "interpreter", "participant"]
+
+    host.send(type="moderate", action="set_role", peer=guest.session.code, role="viewer")
+
+    assert host.receive("error")["message"] == ("'viewer' is not a role in a call; choose one of moderator, "
+                                                "interpreter, participant.")
+    assert Invitation.objects.get(pk=guest.invitation.pk).role == "participant"
+
+
+def shows(name, *, connected):
+    """A presence snapshot in which `name` is in the room, connected or not."""
+    return lambda snapshot: any(p["name"] == name and p["connected"] is connected for p in snapshot["peers"])
+
+
+def run_beat_task():
+    return Peer.run(sync_to_async(tasks.end_abandoned_sessions)())
+
+
+def test_a_socket_gone_silent_counts_as_dropped_when_last_seen_and_is_back_when_it_pings(call):
+    ann = Peer(InvitationFactory(meeting=call, display_name="Ann"))
+    ben = Peer(InvitationFactory(meeting=call, display_name="Ben"))
+    ann.receive("presence", until=shows("Ben", connected=True))
+    last_seen = timezone.now() - joining.SOCKET_SILENT_AFTER - timedelta(seconds=5)
+    JoinSession.objects.filter(pk=ben.session.pk).update(last_seen_at=last_seen)  # Ben's page froze then
+
+    assert run_beat_task() == 0  # dropped, but still inside the grace to come back
+
+    stay = JoinSession.objects.get(pk=ben.session.pk)
+    assert (stay.connected, stay.disconnected_at, stay.ended_at) == (False, last_seen, None)
+    ann.receive("presence", until=shows("Ben", connected=False))
+    ben.send(type="ping")
+    ben.receive("pong")
+    ann.receive("presence", until=shows("Ben", connected=True))
+    assert JoinSession.objects.get(pk=ben.session.pk).connected
+
+
+def test_a_socket_silent_past_the_grace_has_left_when_last_seen_and_a_pinging_one_stays(call, settings):
+    ann = Peer(InvitationFactory(meeting=call, display_name="Ann"))
+    ben = Peer(InvitationFactory(meeting=call, display_name="Ben"))
+    ann.send(type="ping")
+    ann.receive("pong")
+    ann.receive("presence", until=shows("Ben", connected=True))
+    last_seen = timezone.now() - timedelta(seconds=settings.ROOM_RECONNECT_GRACE_SECONDS + 1)
+    JoinSession.objects.filter(pk=ben.session.pk).update(last_seen_at=last_seen)
+
+    assert run_beat_task() == 1
+
+    ben_stay, ann_stay = JoinSession.objects.get(pk=ben.session.pk), JoinSession.objects.get(pk=ann.session.pk)
+    assert (ben_stay.ended_at, ben_stay.end_reason, ben_stay.connected) == (last_seen, "left", False)
+    assert ann_stay.ended_at is None and ann_stay.connected
+    ann.receive("presence", until=lambda snapshot: [p["name"] for p in snapshot["peers"]] == ["Ann"])
+
+
+def test_a_moderator_cannot_remove_the_host_or_demote_another_moderator(call):
+    host = Peer(InvitationFactory(meeting=call, role="host"))
+    moderator = Peer(InvitationFactory(meeting=call, role="moderator"))
+    other = Peer(InvitationFactory(meeting=call, role="moderator"))
+
+    moderator.send(type="moderate", action="remove", peer=host.session.code)
+    assert moderator.receive("error")["message"] == "Only a host can remove a host."
+    moderator.send(type="moderate", action="set_role", peer=other.session.code, role="participant")
+    assert moderator.receive("error")["message"] == "Only a host changes a moderator's role."
+
+    assert Invitation.objects.get(pk=host.invitation.pk).removed_at is None
+    assert JoinSession.objects.get(pk=host.session.pk).ended_at is None
+    assert Invitation.objects.get(pk=other.invitation.pk).role == "moderator"
+    host.send(type="moderate", action="set_role", peer=other.session.code, role="participant")
+    assert other.receive("force")["what"] == "reload"
+
+
+@pytest.mark.parametrize("sdp", ["v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\n",
+                                 "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\nA=SENDRECV\r\n",
+                                 "v=0\r\nm=audio 9 x\r\na=recvonly\r\nm=video 9 x\r\na=sendonly\r\n"])
+def test_a_viewers_answer_that_would_send_media_never_reaches_the_speaker(db, sdp):
+    webinar = MeetingFactory(kind="webinar")
+    speaker = Peer(InvitationFactory(meeting=webinar, role="speaker"))
+    viewer = Peer(InvitationFactory(meeting=webinar, role="viewer"))
+
+    viewer.send(type="signal", to=speaker.session.code, data={"description": {"type": "answer", "sdp": sdp}})
+    viewer.send(type="signal", to=speaker.session.code, data={"description": "not an object"})
+
+    assert speaker.receives_nothing_of("signal")
+    viewer.send(type="ping")
+    assert viewer.receive("pong")  # the viewer's socket is still open

@@ -21,8 +21,7 @@ class Command(BaseCommand):
         call_command("bootstrap_demo", stdout=self.stdout)
         python = sys.executable
         commands = {
-            "web": [python, "-m", "uvicorn", "portal.asgi:application", "--host", host, "--port", str(port),
-                    "--lifespan", "off"],
+            "web": web_command(host, port),
             "worker": [python, "-m", "celery", "-A", "portal", "worker", "--concurrency=2", "--loglevel=INFO"],
             "beat": [python, "-m", "celery", "-A", "portal", "beat", "--loglevel=INFO"],
         }
@@ -49,6 +48,13 @@ class Command(BaseCommand):
                     process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+def web_command(host: str, port: int) -> list[str]:
+    # --no-proxy-headers: uvicorn would otherwise take the client address from X-Forwarded-For sent to
+    # loopback, where anyone can send it; the portal reads it itself (TRUSTED_PROXY_COUNT).
+    return [sys.executable, "-m", "uvicorn", "portal.asgi:application", "--host", host, "--port", str(port),
+            "--lifespan", "off", "--no-proxy-headers"]
 
 
 def _wait_for_first_exit(processes: dict) -> str:

@@ -1,11 +1,12 @@
 """Gcore's Streaming API (recordings and statistics), as seed 004 and providers.md describe it.
 
-Every request goes through portal.http, holds one of the account's 4-requests-per-second slots
+Every request goes through portal.http, holds one of the API token's 4-requests-per-second slots
 (portal.throttle, shared by all workers), and is retried on 429 (after Retry-After when given)
 and 5xx with exponential backoff and jitter. A provider that keeps failing raises ProviderError,
 so the sync task can retry later and lose nothing.
 """
 
+import hashlib
 import random
 import time
 from datetime import UTC
@@ -14,7 +15,7 @@ from django.conf import settings
 
 from portal import http, throttle
 
-from .base import ProviderError
+from ..base import ProviderError
 
 REQUESTS_PER_SECOND = 4
 # Gcore counts requests as they arrive; the limiter counts each from when it finished (no earlier
@@ -27,6 +28,8 @@ PER_PAGE = 100
 class StreamingClient:
     def __init__(self, account, *, base_url: str | None = None, attempts: int = MAX_ATTEMPTS):
         self.account = account
+        # Gcore limits each API token, not each portal account: accounts sharing a token share slots.
+        self.throttle_key = "gcore:" + hashlib.sha256(account.api_token.encode()).hexdigest()[:24]
         self.base_url = (base_url or settings.GCORE_API_BASE_URL).rstrip("/")
         self.attempts = attempts
 
@@ -34,7 +37,7 @@ class StreamingClient:
         """The JSON of a GET; None for 404 (no such thing, or no data yet)."""
         for attempt in range(self.attempts):
             try:
-                with throttle.slot(f"gcore:{self.account.pk}", REQUESTS_PER_SECOND, window_ms=THROTTLE_WINDOW_MS):
+                with throttle.slot(self.throttle_key, REQUESTS_PER_SECOND, window_ms=THROTTLE_WINDOW_MS):
                     response = http.get(self.base_url + path, params=params, retries=False,
                                         headers={"Authorization": f"APIKey {self.account.api_token}",
                                                  "Accept": "application/json"})

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from portal import http
 
-from .base import ProviderError
+from ..base import ProviderError
 
 SERVERS = {"serv0": "https://webrtc3.gvideo.co", "serv1": "https://webrtc4.gvideo.co",
            "serv2": "https://webrtc5.gvideo.co", "serv3": "https://webrtc6.gvideo.co"}

@@ -1,0 +1,41 @@
+from django.db import models
+from django.db.models import Q
+
+
+class PendingTask(models.Model):
+    """Work that must happen, written in the same transaction as the change that needs it (the
+    outbox, portal/outbox.py). Celery carries it out; the row is what makes sure it happens."""
+
+    task = models.CharField(max_length=200, help_text="The Celery task's name.")
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    key = models.CharField(max_length=200, blank=True,
+                           help_text="Work asked for again while this is open joins it instead (e.g. a sync).")
+    lease_seconds = models.PositiveIntegerField(help_text="How long one run may take before it is sent again.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    due_at = models.DateTimeField(help_text="When the sweep sends it (again) if it is not done by then.")
+    dispatches = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0, help_text="Runs that failed.")
+    worker = models.CharField(max_length=200, blank=True, help_text="The worker that last started it.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True, help_text="Given up after its last attempt.")
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["due_at"], condition=Q(done_at__isnull=True, failed_at__isnull=True),
+                                name="pending_task_open_due")]
+        constraints = [models.UniqueConstraint(fields=["key"], condition=Q(
+            done_at__isnull=True, failed_at__isnull=True) & ~Q(key=""), name="one_open_pending_task_per_key")]
+
+    def __str__(self):
+        return f"{self.task}{self.args}"
+
+    @property
+    def state(self) -> str:
+        if self.done_at:
+            return "done"
+        if self.failed_at:
+            return "failed"
+        return "running" if self.started_at else "queued"

@@ -1,0 +1,25 @@
+"""The outbox's background side: the periodic sweep, and a starting worker taking back its work."""
+
+import logging
+
+from celery import shared_task
+from celery.signals import worker_ready
+
+from . import outbox
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def sweep_pending_tasks() -> int:
+    """Beat, every OUTBOX_SWEEP_SECONDS: send again whatever is due and not done."""
+    return outbox.sweep()
+
+
+@worker_ready.connect
+def take_back_held_work(sender=None, **kwargs):
+    hostname = getattr(sender, "hostname", "") or getattr(getattr(sender, "controller", None), "hostname", "")
+    try:
+        outbox.recover(hostname)
+    except Exception as error:  # noqa: BLE001 - the database may be down at start; the sweep catches up
+        logger.warning("could not take back held work at start: %s", error.__class__.__name__)

@@ -1,0 +1,212 @@
+// A LiveKit room on livekit-client (the pinned npm package the portal serves, UMD global LivekitClient).
+// The page connects to the account's server with the access token the portal minted for this
+// person's role; LiveKit enforces what the token allows (viewers publish nothing, interpreters only
+// their microphone). Controls: microphone, camera, screen share and leave; moderators also see the
+// people in the room and can mute, remove or change the role of each, through the portal (which
+// checks they are a moderator and calls LiveKit's RoomService). The page reports this person's own
+// state to the portal in the iframe bridge's words, and follows the portal's view of the stay.
+(function () {
+  var root = document.getElementById("livekit-room");
+  var badge = document.getElementById("connection");
+  var tiles = document.getElementById("tiles");
+  var csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
+  var data = root.dataset;
+  var LK = window.LivekitClient;
+  var sources = data.sources ? data.sources.split(",") : [];
+  var moderator = data.moderator === "true";
+  var room = new LK.Room({adaptiveStream: true, dynacast: true});
+  var buttons = {mic: document.getElementById("toggle-mic"), camera: document.getElementById("toggle-camera"),
+                 screen: document.getElementById("toggle-screen")};
+
+  function showMessage(text) {
+    var box = document.getElementById("room-message");
+    box.textContent = text;
+    box.hidden = false;
+  }
+
+  function post(url, body) {
+    return fetch(url, {method: "POST", credentials: "same-origin",
+                       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
+                       body: JSON.stringify(body || {})});
+  }
+
+  function report(event) { post(data.bridgeUrl, {event: event, peerId: data.me}).catch(function () {}); }
+
+  function setConnected(connected) {
+    badge.textContent = connected ? "connected" : "reconnecting…";
+    badge.className = connected ? "badge live" : "badge";
+  }
+
+  // --- tiles -------------------------------------------------------------------------------------
+  function tileFor(participant) {
+    var id = "tile-" + participant.identity;
+    var tile = document.getElementById(id);
+    if (!tile) {
+      tile = document.createElement("figure");
+      tile.id = id;
+      tile.className = "tile";
+      var caption = document.createElement("figcaption");
+      caption.textContent = participant.name || participant.identity;
+      tile.appendChild(caption);
+      tiles.appendChild(tile);
+    }
+    return tile;
+  }
+
+  function attach(track, participant) {
+    var element = track.attach();
+    element.dataset.trackSid = track.sid || "";
+    if (participant === room.localParticipant) element.muted = true;
+    tileFor(participant).appendChild(element);
+  }
+
+  room.on(LK.RoomEvent.TrackSubscribed, function (track, publication, participant) { attach(track, participant); });
+  room.on(LK.RoomEvent.LocalTrackPublished, function (publication) {
+    if (publication.track && publication.track.kind === "video") attach(publication.track, room.localParticipant);
+    refreshButtons();
+  });
+  function detach(track) { track.detach().forEach(function (element) { element.remove(); }); }
+  room.on(LK.RoomEvent.TrackUnsubscribed, detach);
+  room.on(LK.RoomEvent.LocalTrackUnpublished, function (publication) {
+    if (publication.track) detach(publication.track);
+    refreshButtons();
+  });
+  room.on(LK.RoomEvent.ParticipantDisconnected, function (participant) {
+    var tile = document.getElementById("tile-" + participant.identity);
+    if (tile) tile.remove();
+    renderPeople();
+  });
+  room.on(LK.RoomEvent.ParticipantConnected, renderPeople);
+  room.on(LK.RoomEvent.TrackMuted, refreshButtons);
+  room.on(LK.RoomEvent.TrackUnmuted, refreshButtons);
+  room.on(LK.RoomEvent.Reconnecting, function () { setConnected(false); report("disconnected"); });
+  room.on(LK.RoomEvent.Reconnected, function () { setConnected(true); report("join"); });
+  var joined = false;  // a connection that never came up is reported by connect(), not here
+  room.on(LK.RoomEvent.Disconnected, function () {
+    if (!joined) return;
+    setConnected(false);
+    report("disconnected");
+    window.location.reload();  // the portal explains why: removed, ended, or left
+  });
+  // A moderator changed this person's role: LiveKit updated the permissions; the controls follow.
+  room.on(LK.RoomEvent.ParticipantPermissionsChanged, function (previous, participant) {
+    if (participant !== room.localParticipant || !participant.permissions) return;
+    var allowed = participant.permissions.canPublishSources || [];
+    var names = {1: "camera", 2: "microphone", 3: "screen_share", 4: "screen_share_audio"};
+    sources = participant.permissions.canPublish ? allowed.map(function (s) { return names[s] || s; }) : [];
+    refreshButtons();
+  });
+
+  // --- own controls ------------------------------------------------------------------------------
+  function can(source) { return sources.indexOf(source) !== -1; }
+
+  function refreshButtons() {
+    var me = room.localParticipant;
+    buttons.mic.hidden = !can("microphone");
+    buttons.camera.hidden = !can("camera");
+    buttons.screen.hidden = !can("screen_share");
+    buttons.mic.textContent = me.isMicrophoneEnabled ? "Mute microphone" : "Unmute microphone";
+    buttons.camera.textContent = me.isCameraEnabled ? "Turn camera off" : "Turn camera on";
+    buttons.screen.textContent = me.isScreenShareEnabled ? "Stop sharing" : "Share screen";
+  }
+
+  function toggle(button, enabled, setter, on, off) {
+    button.addEventListener("click", function () {
+      var want = !enabled();
+      setter(want).then(function () { report(want ? on : off); refreshButtons(); })
+        .catch(function (error) { showMessage("That did not work (" + ((error && error.message) || error) + ")."); });
+    });
+  }
+  var me = room.localParticipant;
+  toggle(buttons.mic, function () { return me.isMicrophoneEnabled; },
+         function (on) { return me.setMicrophoneEnabled(on); }, "switchOnMic", "switchOffMic");
+  toggle(buttons.camera, function () { return me.isCameraEnabled; },
+         function (on) { return me.setCameraEnabled(on); }, "switchOnCamera", "switchOffCamera");
+  toggle(buttons.screen, function () { return me.isScreenShareEnabled; },
+         function (on) { return me.setScreenShareEnabled(on); }, "switchOnShare", "switchOffShare");
+
+  // --- moderation through the portal -----------------------------------------------------------------
+  function moderate(body) {
+    return post(data.moderateUrl, body).then(function (response) {
+      return response.json().then(function (answer) {
+        if (!response.ok) showMessage(answer.error || "The portal refused.");
+        return answer;
+      });
+    });
+  }
+
+  function button(text, onClick) {
+    var element = document.createElement("button");
+    element.type = "button";
+    element.textContent = text;
+    element.addEventListener("click", onClick);
+    return element;
+  }
+
+  function renderPeople() {
+    if (!moderator) return;
+    var list = document.getElementById("people");
+    document.getElementById("people-panel").hidden = false;
+    list.textContent = "";
+    room.remoteParticipants.forEach(function (participant) {
+      var item = document.createElement("li");
+      item.dataset.identity = participant.identity;
+      item.appendChild(document.createTextNode((participant.name || participant.identity) + " "));
+      item.appendChild(button("Mute", function () { moderate({action: "mute", identity: participant.identity}); }));
+      item.appendChild(button("Remove", function () {
+        moderate({action: "remove", identity: participant.identity});
+      }));
+      var roles = data.roles ? data.roles.split(",") : [];
+      if (roles.length) {
+        var select = document.createElement("select");
+        select.setAttribute("aria-label", "Role of " + (participant.name || participant.identity));
+        roles.forEach(function (role) {
+          var option = document.createElement("option");
+          option.value = role;
+          option.textContent = role;
+          select.appendChild(option);
+        });
+        try { select.value = JSON.parse(participant.metadata || "{}").role || ""; } catch (e) { /* no metadata */ }
+        select.addEventListener("change", function () {
+          moderate({action: "role", identity: participant.identity, role: select.value});
+        });
+        item.appendChild(select);
+      }
+      list.appendChild(item);
+    });
+  }
+
+  // --- connect -------------------------------------------------------------------------------------
+  room.connect(data.url, data.token).then(function () {
+    joined = true;
+    setConnected(true);
+    report("join");
+    renderPeople();
+    var start = [];
+    if (can("microphone")) start.push(me.setMicrophoneEnabled(true));
+    if (can("camera")) start.push(me.setCameraEnabled(true));
+    return Promise.all(start).then(refreshButtons);
+  }).catch(function (error) {
+    setConnected(false);
+    showMessage("The video could not start (" + ((error && error.message) || error) + "). Try again, or tell the host.");
+  });
+  refreshButtons();
+
+  // Leaving through the portal's button also leaves LiveKit's room at once.
+  document.getElementById("leave").form.addEventListener("submit", function () { room.disconnect(); });
+
+  function follow() {
+    fetch(data.stateUrl, {credentials: "same-origin"})
+      .then(function (response) { return response.json(); })
+      .then(function (state) {
+        if (state.state === "ended" || state.state === "gone") {
+          room.disconnect();
+          window.location.reload();
+          return;
+        }
+        setTimeout(follow, 5000);
+      })
+      .catch(function () { setTimeout(follow, 10000); });
+  }
+  setTimeout(follow, 5000);
+})();
