@@ -7,13 +7,11 @@ so the sync task can retry later and lose nothing.
 """
 
 import hashlib
-import random
-import time
 from datetime import UTC
 
 from django.conf import settings
 
-from portal import http, throttle
+from portal import retrying
 
 from ..base import ProviderError
 
@@ -29,35 +27,26 @@ class StreamingClient:
     def __init__(self, account, *, base_url: str | None = None, attempts: int = MAX_ATTEMPTS):
         self.account = account
         # Gcore limits each API token, not each portal account: accounts sharing a token share slots.
-        self.throttle_key = "gcore:" + hashlib.sha256(account.api_token.encode()).hexdigest()[:24]
+        self.limits = retrying.Limits("gcore:" + hashlib.sha256(account.api_token.encode()).hexdigest()[:24],
+                                      REQUESTS_PER_SECOND, settings.GCORE_BACKOFF_SECONDS, attempts,
+                                      window_ms=THROTTLE_WINDOW_MS)
         self.base_url = (base_url or settings.GCORE_API_BASE_URL).rstrip("/")
-        self.attempts = attempts
 
     def _get(self, path: str, params: dict | None = None):
         """The JSON of a GET; None for 404 (no such thing, or no data yet)."""
-        for attempt in range(self.attempts):
-            try:
-                with throttle.slot(self.throttle_key, REQUESTS_PER_SECOND, window_ms=THROTTLE_WINDOW_MS):
-                    response = http.get(self.base_url + path, params=params, retries=False,
-                                        headers={"Authorization": f"APIKey {self.account.api_token}",
-                                                 "Accept": "application/json"})
-            except http.OutboundError as error:
-                problem = str(error)
-            else:
-                if response.status_code == 404:
-                    return None
-                if response.status_code < 400:
-                    return response.json()
-                problem = f"HTTP {response.status_code}: {_message(response)}"
-                if response.status_code != 429 and response.status_code < 500:
-                    raise ProviderError(f"Gcore refused {path}: {problem}", permanent=True)
-                retry_after = response.headers.get("Retry-After", "")
-                if response.status_code == 429 and retry_after.isdigit():
-                    time.sleep(min(int(retry_after), 30))
-                    continue
-            if attempt + 1 < self.attempts:
-                time.sleep(min(30.0, settings.GCORE_BACKOFF_SECONDS * 2 ** attempt) * random.uniform(0.5, 1.0))
-        raise ProviderError(f"Gcore did not answer {path} after {self.attempts} attempt(s): {problem}")
+        try:
+            headers = {"Authorization": f"APIKey {self.account.api_token}", "Accept": "application/json"}
+            response = retrying.http_request(self.limits, "GET", self.base_url + path, describe=_message,
+                                             params=params, headers=headers)
+        except retrying.GaveUp as gave_up:
+            raise ProviderError(f"Gcore did not answer {path} after {self.limits.attempts} attempt(s): "
+                                f"{gave_up}") from None
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise ProviderError(f"Gcore refused {path}: HTTP {response.status_code}: {_message(response)}",
+                                permanent=True)
+        return response.json()
 
     def videos_for_room(self, room_id: str) -> list[dict]:
         """Every video whose name, slug or id matches the room: the current paged search, or the

@@ -7,20 +7,17 @@ on its own short-lived LiveKitAPI (own aiohttp session) through asgiref's async_
 from a WSGI thread, a Celery worker and Channels' sync_to_async threads alike.
 
 Around each call the portal adds what the package leaves out:
-- a slot of the credential's rate limit (portal.throttle, shared by all workers; keyed on the
-  server URL and API key, so two portal accounts with one key share it);
-- retries: a 429 is waited out (its Retry-After, read from the response through an aiohttp trace
-  hook, since the package's ServerError does not carry headers), 5xx and network errors back off
-  with jitter; livekit-api's own region failover is off (self-hosted servers have no regions);
+- the rate limit and retries every provider gets (portal.retrying, keyed on the server URL and API
+  key, so two portal accounts with one key share it); a 429's Retry-After is read from the response
+  through an aiohttp trace hook, since the package's ServerError does not carry headers;
+  livekit-api's own region failover is off (self-hosted servers have no regions);
 - the outbound address rule of portal/http.py (no private, loopback or link-local addresses unless
   OUTBOUND_ALLOW_PRIVATE_ADDRESSES), applied in the aiohttp resolver so every connection obeys it.
 """
 
 import hashlib
 import ipaddress
-import random
 import socket
-import time
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -30,7 +27,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from livekit import api as lk
 
-from portal import throttle
+from portal import retrying
 
 from ..base import ProviderError
 
@@ -95,8 +92,8 @@ class LiveKitClient:
         self.api_key, self.api_secret = account.api_key, account.api_secret
         # LiveKit limits per project key: accounts sharing one key (and server) share the slots.
         credential = f"{self.url}|{self.api_key}"
-        self.throttle_key = "livekit:" + hashlib.sha256(credential.encode()).hexdigest()[:24]
-        self.attempts = attempts
+        self.limits = retrying.Limits("livekit:" + hashlib.sha256(credential.encode()).hexdigest()[:24],
+                                      settings.LIVEKIT_REQUESTS_PER_SECOND, settings.LIVEKIT_BACKOFF_SECONDS, attempts)
 
     # --- transport -------------------------------------------------------------------------------
     async def _run(self, method: str, request, seen: dict):
@@ -114,27 +111,27 @@ class LiveKitClient:
     def call(self, method: str, request, *, missing_ok: bool = False):
         """The answer of one RoomService call; None for not_found when `missing_ok`."""
         _refuse_private_literal(urlsplit(self.url).hostname or "")
-        problem = ""
-        for attempt in range(self.attempts):
+
+        def attempt():
             seen = {"retry_after": ""}
             try:
-                with throttle.slot(self.throttle_key, settings.LIVEKIT_REQUESTS_PER_SECOND):
-                    return async_to_sync(self._run)(method, request, seen)
+                return async_to_sync(self._run)(method, request, seen)
             except lk.TwirpError as error:
                 if missing_ok and (error.status == 404 or error.code == "not_found"):
                     return None
                 problem = f"HTTP {error.status} {error.code}: {error.message[:200]}"
-                if error.status != 429 and error.status < 500:
-                    raise LiveKitError(f"LiveKit refused {method}: {problem}", status=error.status, code=error.code,
-                                       permanent=True) from None
-                if error.status == 429 and seen["retry_after"].isdigit():
-                    time.sleep(min(int(seen["retry_after"]), 30))
-                    continue
+                if error.status == 429 or error.status >= 500:
+                    raise retrying.TryAgain(problem, seen["retry_after"] if error.status == 429 else "") from None
+                raise LiveKitError(f"LiveKit refused {method}: {problem}", status=error.status, code=error.code,
+                                   permanent=True) from None
             except (aiohttp.ClientError, TimeoutError, OSError) as error:
-                problem = f"{error.__class__.__name__}: {str(error)[:200]}"
-            if attempt + 1 < self.attempts:
-                time.sleep(min(30.0, settings.LIVEKIT_BACKOFF_SECONDS * 2 ** attempt) * random.uniform(0.5, 1.0))
-        raise LiveKitError(f"LiveKit did not answer {method} after {self.attempts} attempt(s): {problem}")
+                raise retrying.TryAgain(f"{error.__class__.__name__}: {str(error)[:200]}") from None
+
+        try:
+            return retrying.call(self.limits, attempt)
+        except retrying.GaveUp as gave_up:
+            raise LiveKitError(f"LiveKit did not answer {method} after {self.limits.attempts} attempt(s): "
+                               f"{gave_up}") from None
 
     # --- RoomService -----------------------------------------------------------------------------
     def create_room(self, name: str, *, empty_timeout: int, departure_timeout: int, max_participants: int,

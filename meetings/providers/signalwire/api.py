@@ -8,13 +8,11 @@ Lists follow `links.next` until it is absent.
 """
 
 import hashlib
-import random
-import time
 from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from portal import http, throttle
+from portal import retrying
 
 from ..base import ProviderError
 
@@ -37,9 +35,10 @@ class SignalWireClient:
         self.account = account
         # SignalWire limits each project token, not each portal account: accounts sharing one share slots.
         credential = f"{account.space_host}|{account.project_id}|{account.api_token}"
-        self.throttle_key = "signalwire:" + hashlib.sha256(credential.encode()).hexdigest()[:24]
+        self.limits = retrying.Limits("signalwire:" + hashlib.sha256(credential.encode()).hexdigest()[:24],
+                                      settings.SIGNALWIRE_REQUESTS_PER_SECOND, settings.SIGNALWIRE_BACKOFF_SECONDS,
+                                      attempts)
         self.base_url = (settings.SIGNALWIRE_BASE_URL or f"https://{account.space_host}").rstrip("/")
-        self.attempts = attempts
 
     # --- transport -------------------------------------------------------------------------------
     def call(self, method: str, path: str, *, body: dict | None = None, params: dict | None = None,
@@ -48,35 +47,20 @@ class SignalWireClient:
         url = path if path.startswith("http") else self.base_url + path
         if urlsplit(url).netloc != urlsplit(self.base_url).netloc:
             raise SignalWireError(f"SignalWire sent a link to another host: {url!r}", permanent=True)
-        problem = ""
-        for attempt in range(self.attempts):
-            try:
-                with throttle.slot(self.throttle_key, settings.SIGNALWIRE_REQUESTS_PER_SECOND):
-                    response = http.request(method, url, json=body, params=params, retries=False,
-                                            auth=(self.account.project_id, self.account.api_token),
-                                            headers={"Accept": "application/json"})
-            except http.OutboundError as error:
-                problem = str(error)
-            else:
-                status = response.status_code
-                if status == 204:
-                    return None
-                if status == 404 and missing_ok:
-                    return None
-                if status < 400:
-                    return _json(response)
-                problem = f"HTTP {status}: {_message(response)}"
-                if status != 429 and status < 500:
-                    raise SignalWireError(f"SignalWire refused {method} {_path(url)}: {problem}", status=status,
-                                          permanent=True)
-                retry_after = response.headers.get("Retry-After", "")
-                if status == 429 and retry_after.isdigit():
-                    time.sleep(min(int(retry_after), 30))
-                    continue
-            if attempt + 1 < self.attempts:
-                time.sleep(min(30.0, settings.SIGNALWIRE_BACKOFF_SECONDS * 2 ** attempt) * random.uniform(0.5, 1.0))
-        raise SignalWireError(f"SignalWire did not answer {method} {_path(url)} after {self.attempts} "
-                              f"attempt(s): {problem}")
+        try:
+            response = retrying.http_request(self.limits, method, url, describe=_message, json=body, params=params,
+                                             auth=(self.account.project_id, self.account.api_token),
+                                             headers={"Accept": "application/json"})
+        except retrying.GaveUp as gave_up:
+            raise SignalWireError(f"SignalWire did not answer {method} {_path(url)} after {self.limits.attempts} "
+                                  f"attempt(s): {gave_up}") from None
+        status = response.status_code
+        if status == 204 or (status == 404 and missing_ok):
+            return None
+        if status >= 400:
+            raise SignalWireError(f"SignalWire refused {method} {_path(url)}: HTTP {status}: {_message(response)}",
+                                  status=status, permanent=True)
+        return _json(response)
 
     def pages(self, path: str, params: dict | None = None) -> list[dict]:
         """Every item of a list, following links.next."""

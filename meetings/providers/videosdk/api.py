@@ -8,13 +8,11 @@ are always honoured. Lists page with `page` and `perPage` and stop at `pageInfo.
 """
 
 import hashlib
-import random
-import time
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 
-from portal import http, throttle
+from portal import retrying
 
 from ..base import ProviderError
 from . import tokens
@@ -36,41 +34,29 @@ class VideoSDKClient:
             raise VideoSDKError("The VideoSDK account needs its API key and secret.", permanent=True)
         self.account = account
         # VideoSDK limits each API key, not each portal account: accounts sharing a key share slots.
-        self.throttle_key = "videosdk:" + hashlib.sha256(account.api_key.encode()).hexdigest()[:24]
+        self.limits = retrying.Limits("videosdk:" + hashlib.sha256(account.api_key.encode()).hexdigest()[:24],
+                                      settings.VIDEOSDK_REQUESTS_PER_SECOND, settings.VIDEOSDK_BACKOFF_SECONDS,
+                                      attempts)
         self.base_url = settings.VIDEOSDK_API_BASE_URL.rstrip("/")
-        self.attempts = attempts
 
     # --- transport -------------------------------------------------------------------------------
     def call(self, method: str, path: str, *, body: dict | None = None, params: dict | None = None,
              authenticated: bool = True):
         """The JSON answer of one call; VideoSDKError with the status when VideoSDK refuses it."""
         url = self.base_url + path
-        problem = ""
-        for attempt in range(self.attempts):
-            headers = {"Accept": "application/json"}
-            if authenticated:
-                headers["Authorization"] = tokens.api_token(self.account)
-            try:
-                with throttle.slot(self.throttle_key, settings.VIDEOSDK_REQUESTS_PER_SECOND):
-                    response = http.request(method, url, json=body, params=params, retries=False, headers=headers)
-            except http.OutboundError as error:
-                problem = str(error)
-            else:
-                status = response.status_code
-                if status < 400:
-                    return _json(response)
-                problem = f"HTTP {status}: {_message(response)}"
-                if status != 429 and status < 500:
-                    raise VideoSDKError(f"VideoSDK refused {method} {_path(url)}: {problem}", status=status,
-                                        permanent=True)
-                retry_after = response.headers.get("Retry-After", "")
-                if status == 429 and retry_after.isdigit():
-                    time.sleep(min(int(retry_after), 30))
-                    continue
-            if attempt + 1 < self.attempts:
-                time.sleep(min(30.0, settings.VIDEOSDK_BACKOFF_SECONDS * 2 ** attempt) * random.uniform(0.5, 1.0))
-        raise VideoSDKError(f"VideoSDK did not answer {method} {_path(url)} after {self.attempts} attempt(s): "
-                            f"{problem}")
+        headers = {"Accept": "application/json"}
+        if authenticated:
+            headers["Authorization"] = tokens.api_token(self.account)
+        try:
+            response = retrying.http_request(self.limits, method, url, describe=_message, json=body, params=params,
+                                             headers=headers)
+        except retrying.GaveUp as gave_up:
+            raise VideoSDKError(f"VideoSDK did not answer {method} {_path(url)} after {self.limits.attempts} "
+                                f"attempt(s): {gave_up}") from None
+        if response.status_code >= 400:
+            raise VideoSDKError(f"VideoSDK refused {method} {_path(url)}: HTTP {response.status_code}: "
+                                f"{_message(response)}", status=response.status_code, permanent=True)
+        return _json(response)
 
     def pages(self, path: str, params: dict | None = None) -> list[dict]:
         """Every item of a list, page by page until pageInfo says it was the last."""
