@@ -192,6 +192,16 @@ class Provider:
         CallbackRefused (a 4xx with its reason) otherwise. Providers without callbacks refuse all."""
         raise CallbackRefused("this provider sends no events", 404)
 
+    def apply_events(self) -> int:
+        """Act on what this account's stored callbacks said besides joins and leaves (a room that
+        finished, a recording that is ready), each event once; provider_callback calls it after
+        storing a delivery. Returns how many it applied; the default provider has nothing to apply."""
+        return 0
+
+    def role_changed(self, *, meeting, invitation) -> None:
+        """Give someone already in the room their new role's rights now; called after the change
+        commits, while they have a live stay. By default their next join carries the new rights."""
+
     def refresh_client_token(self, *, session) -> ClientToken:
         """A new token for the room page of a live join session, refreshed server-side."""
         raise NotSupported("refresh a room token")

@@ -2,8 +2,10 @@
 
 import csv
 import io
+import logging
 from dataclasses import dataclass, field
 from email.utils import getaddresses
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -17,7 +19,11 @@ from portal.validators import validate_single_line
 
 from .. import links, realtime
 from ..models import INTERPRETATION_LANGUAGES, ROLES_BY_KIND, Invitation, JoinLink, JoinSession, Meeting, Role
+from ..providers import get_provider
+from ..providers.base import ProviderError
 from . import joining
+
+logger = logging.getLogger(__name__)
 
 LANGUAGE_CODES = {code for code, _ in INTERPRETATION_LANGUAGES}
 MAX_IMPORT_ROWS = 2000
@@ -183,7 +189,21 @@ def invitation_change_role(*, invitation: Invitation, role: str, language: str =
     invitation.role = role
     invitation.language = language if role == Role.INTERPRETER else ""
     invitation.save(update_fields=["role", "language"])
+    transaction.on_commit(partial(_role_reaches_room, invitation))
     return invitation
+
+
+def _role_reaches_room(invitation: Invitation) -> None:
+    """Someone in the provider's room gets the new role's rights now, not at their next join."""
+    meeting = invitation.meeting
+    if meeting.provider_account_id is None or not invitation.sessions.filter(
+            ended_at__isnull=True, started_at__lte=timezone.now()).exists():
+        return
+    try:
+        get_provider(meeting.provider, meeting.provider_account).role_changed(meeting=meeting, invitation=invitation)
+    except ProviderError as error:  # their next join carries the new rights anyway
+        logger.warning("The new role of an invitee of meeting %s did not reach the provider's room yet: %s",
+                       meeting.code, error)
 
 
 def _end_sessions(invitation: Invitation, reason: str) -> None:

@@ -3,7 +3,8 @@
 The provider's own package reads the request (Provider.parse_event): it checks that the call comes
 from the provider and returns the events in it, or raises CallbackRefused. This view then keeps each
 raw event once, by its dedupe key (a repeat with the same provider event id is stored once and
-answered 200), and applies it after commit. Anything refused gets a 4xx with a JSON reason and writes
+answered 200), and applies it after commit: joins and leaves here, anything else through the
+provider's apply_events. Anything refused gets a 4xx with a JSON reason and writes
 nothing. Provider-specific endpoints that answer a question (Gcore's access check) stay in the
 provider's package."""
 
@@ -70,8 +71,9 @@ def provider_callback(request, provider_key, account_code, **address):
         code=account_code, provider=provider_key, enabled=True).first()
     if account is None:
         return _refused("unknown account", 404)
+    provider = get_provider(provider_key, account)
     try:
-        events = get_provider(provider_key, account).parse_event(request)
+        events = provider.parse_event(request)
     except CallbackRefused as refused:
         return _refused(str(refused), refused.status)
     except RequestDataTooBig:
@@ -86,4 +88,5 @@ def provider_callback(request, provider_key, account_code, **address):
         # The provider's parser let through what the database cannot hold; nothing was kept.
         logger.warning("%s event for account %s cannot be stored: %s", provider_key, account.code, error)
         return _refused("the event cannot be stored", 400)
+    provider.apply_events()  # this delivery's, and any an earlier delivery left unapplied
     return JsonResponse({"result": "recorded" if stored or not events else "already recorded"})

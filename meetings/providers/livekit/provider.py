@@ -28,7 +28,7 @@ from portal.validators import public_hostname_problem
 from ...models import Kind, Meeting, Occurrence, Presence, ProviderEvent, ProviderRoom
 from ...services import moderation
 from ..base import Capabilities, Check, JoinTicket, Provider, ProviderError, ProviderRecording, SittingReport
-from . import signals, tokens, webhooks  # noqa: F401  (signals: role changes reach the room)
+from . import tokens, webhooks
 from .api import LiveKitClient, LiveKitError, http_url, socket_url
 
 ROOM_NAME = re.compile(r"^portal-([0-9a-f]{32})$")
@@ -162,6 +162,9 @@ class LiveKitProvider(Provider):
                         muted += 1
         return muted
 
+    def role_changed(self, *, meeting, invitation) -> None:
+        self.update_permissions(meeting=meeting, invitation=invitation)
+
     def update_permissions(self, *, meeting, invitation) -> bool:
         """Give a person in the room their (new) role's rights now; False when they are not there."""
         return self.client().update_permissions(room_name(meeting), invitation.peer_id,
@@ -174,6 +177,11 @@ class LiveKitProvider(Provider):
     # --- callbacks and reports -------------------------------------------------------------------
     def parse_event(self, request):
         return webhooks.parse_event(self, request)
+
+    def apply_events(self) -> int:
+        from . import events  # it reads services that read the provider registry
+
+        return events.apply_pending(self)
 
     def fetch_recordings(self, *, meeting) -> list[ProviderRecording]:
         """What LiveKit's egress_ended webhooks said about this meeting's room: LiveKit keeps no list

@@ -3,9 +3,11 @@ and the room page's moderation requests."""
 
 from django.urls import path
 
+from ...views.callbacks import provider_callback
 from . import views
 
 urlpatterns = [
-    path("providers/livekit/<str:account_code>/events", views.livekit_event, name="livekit_event"),
+    path("providers/livekit/<str:account_code>/events", provider_callback, {"provider_key": "livekit"},
+         name="livekit_event"),
     path("j/<str:token>/livekit/moderate", views.livekit_moderate, name="livekit_moderate"),
 ]

@@ -1,5 +1,4 @@
-"""LiveKit's own endpoints: its webhooks (the generic provider_callback, then what only LiveKit
-sends: a finished room and a finished recording) and the room page's moderation requests.
+"""The room page's moderation requests to LiveKit.
 
 Moderation from the room page goes through the portal: the page posts who and what, the portal
 checks that this browser's stay is a moderator's in that meeting, changes its own state where it
@@ -8,69 +7,16 @@ has one (removal, role) and calls LiveKit's RoomService."""
 import json
 import logging
 
-from django.db import transaction
 from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from ...models import Invitation, Occurrence, Presence, ProviderAccount, ProviderEvent
-from ...services import attendance, invitations, moderation, scheduling, sync
-from ...views.callbacks import provider_callback
+from ...models import Invitation
+from ...services import invitations, moderation
 from ...views.join import current_session
 from ..base import ProviderError
-from . import webhooks
 
 logger = logging.getLogger(__name__)
 KEY = "livekit"
-
-
-@csrf_exempt  # LiveKit's servers call it; the signed Authorization token authenticates each call
-@require_POST
-def livekit_event(request, account_code):
-    response = provider_callback(request, provider_key=KEY, account_code=account_code)
-    if response.status_code == 200:
-        account = ProviderAccount.objects.filter(code=account_code, provider=KEY, enabled=True).first()
-        if account is not None:
-            apply_pending(account)
-    return response
-
-
-def apply_pending(account) -> int:
-    """Apply the finished rooms and recordings this account's webhooks stored and nobody applied yet
-    (each once: the rows are locked and marked in the same transaction)."""
-    from .provider import LiveKitProvider
-
-    provider, applied = LiveKitProvider(account), 0
-    with transaction.atomic():
-        pending = list(ProviderEvent.objects.select_for_update(skip_locked=True).filter(
-            account=account, applied=False, kind__in=(webhooks.FINISHED, webhooks.RECORDING)).order_by("pk"))
-        meetings = {}
-        for event in pending:
-            meeting = provider.meeting_for_room(event.room_id)
-            if meeting is not None and event.kind == webhooks.FINISHED:
-                _finish_sitting(meeting, event)
-            elif meeting is not None:
-                meetings[meeting.pk] = meeting
-        ProviderEvent.objects.filter(pk__in=[e.pk for e in pending]).update(applied=True)
-        applied = len(pending)
-    for meeting in meetings.values():
-        try:
-            sync.sync_recordings(meeting)
-        except ProviderError as error:  # kept: the next sync reads the stored event again
-            logger.warning("LiveKit recordings of meeting %s not brought home yet: %s", meeting.code, error)
-    return applied
-
-
-def _finish_sitting(meeting, event) -> None:
-    """LiveKit closed the room: the sitting it held is over (its timeouts outlast the sitting's
-    window, so it closes early only when a host ended it or deleted the room)."""
-    created = webhooks._moment(event.payload.get("createdAt"), 1) or event.received_at
-    occurrence = attendance.occurrence_at(meeting, created)
-    if occurrence is not None and occurrence.status in (Occurrence.Status.SCHEDULED, Occurrence.Status.LIVE):
-        scheduling.occurrence_end(occurrence=occurrence)
-    for peer_id in set(Presence.objects.filter(meeting=meeting, source=Presence.Source.EVENTS,
-                                               left_at__isnull=True).values_list("peer_id", flat=True)):
-        attendance.record_leave(meeting=meeting, peer_id=peer_id, at=event.received_at)
 
 
 # --- moderation from the room page ----------------------------------------------------------------

@@ -8,7 +8,7 @@ with LiveKit's 60 s leeway, the body hash) and parse the body into a WebhookEven
 - participant_joined / participant_left: "joined" / "left" of the participant's identity (= the
   invitation's peer id), deduplicated on the event id. A join that arrives after the leave of the
   same participant session (same participant sid, later createdAt) is stale: kept, never applied.
-- room_finished: kept as "finished"; the endpoint then ends the sitting (views.apply_pending).
+- room_finished: kept as "finished"; the endpoint then ends the sitting (events.apply_pending).
 - egress_ended: kept as "recording"; the endpoint then brings the recording home (sync_recordings
   reads every egress_ended kept for the meeting's room, see LiveKitProvider.fetch_recordings).
 Every other event is answered 200 and not kept. Rooms that are not the portal's (a LiveKit project

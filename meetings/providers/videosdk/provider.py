@@ -162,6 +162,11 @@ class VideoSDKProvider(Provider):
     def parse_event(self, request) -> list[ParsedEvent]:
         return webhooks.parse_event(self, request)
 
+    def apply_events(self) -> int:
+        from . import events  # it reads services that read the provider registry
+
+        return events.apply_pending(self)
+
     # --- reports ---------------------------------------------------------------------------------
     def _sessions_of(self, room_id: str) -> list[dict]:
         if room_id not in self._sessions:  # one sync asks for recordings, then for each sitting

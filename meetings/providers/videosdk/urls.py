@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from . import views
+from ...views.callbacks import provider_callback
 
 urlpatterns = [
-    path("providers/videosdk/<str:account_code>/events", views.videosdk_event, name="videosdk_event"),
+    path("providers/videosdk/<str:account_code>/events", provider_callback, {"provider_key": "videosdk"},
+         name="videosdk_event"),
 ]

@@ -1,40 +1,23 @@
-"""VideoSDK's webhook endpoint: the generic provider_callback verifies and keeps each event (joins
-and leaves it applies itself), then a finished session or a stopped recording asks for a sync of
-its meeting, so a worker brings the recordings and the session's attendance home without waiting
-for beat. A finished session also closes the stays its leave webhooks did not (everyone has left
-VideoSDK's room then)."""
+"""What VideoSDK's webhooks say besides joins and leaves, applied once each: a finished session or a
+stopped recording asks for a sync of its meeting, so a worker brings the recordings and the
+session's attendance home without waiting for beat. A finished session also closes the stays its
+leave webhooks did not (everyone has left VideoSDK's room then). The generic provider_callback
+stores the events; VideoSDKProvider.apply_events calls apply_pending."""
 
 from django.db import transaction
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
-from ...models import Presence, ProviderAccount, ProviderEvent
+from ...models import Presence, ProviderEvent
 from ...services import attendance, sync
-from ...views.callbacks import provider_callback
 from .webhooks import ROOM_EVENTS
 
-KEY = "videosdk"
 SESSION_ENDED = "session-ended"
 SYNCING = (SESSION_ENDED, "recording-stopped")
 
 
-@csrf_exempt  # VideoSDK's servers call it; the videosdk-signature header authenticates each call
-@require_POST
-def videosdk_event(request, account_code):
-    response = provider_callback(request, provider_key=KEY, account_code=account_code)
-    if response.status_code == 200:
-        account = ProviderAccount.objects.filter(code=account_code, provider=KEY, enabled=True).first()
-        if account is not None:
-            apply_pending(account)
-    return response
-
-
-def apply_pending(account) -> int:
+def apply_pending(provider) -> int:
     """The account's session and recording events nobody applied yet, each once (locked and marked
     in one transaction); the meetings of those that end something get a sync."""
-    from .provider import VideoSDKProvider
-
-    provider = VideoSDKProvider(account)
+    account = provider.account
     with transaction.atomic():
         pending = list(ProviderEvent.objects.select_for_update(skip_locked=True).filter(
             account=account, applied=False, kind__in=ROOM_EVENTS).order_by("pk"))
