@@ -81,14 +81,25 @@
   room.on(LK.RoomEvent.TrackUnmuted, refreshButtons);
   room.on(LK.RoomEvent.Reconnecting, function () { setConnected(false); report("disconnected"); });
   room.on(LK.RoomEvent.Reconnected, function () { setConnected(true); report("join"); });
-  var joined = false;  // a connection that never came up is reported by connect(), not here
+  var joined = false;  // a connection that never came up is reported by start(), not here
+  var leaving = false;
+  // LiveKit dropped this connection: removed for a role change that took moderation away, its own
+  // reconnection given up, or a real removal. The portal tells them apart: while the stay is live it
+  // answers a fresh token (with the current role) to connect again with; otherwise the page reloads
+  // and says why (removed, ended, or joined elsewhere).
   room.on(LK.RoomEvent.Disconnected, function () {
-    if (!joined) return;
+    if (!joined || leaving) return;
+    joined = false;
     setConnected(false);
     report("disconnected");
-    window.location.reload();  // the portal explains why: removed, ended, or left
+    post(data.tokenUrl).then(function (response) {
+      if (!response.ok) throw new Error("no live stay");
+      return response.json();
+    }).then(function (answer) { return start(answer.token); })
+      .catch(function () { window.location.reload(); });
   });
-  // A moderator changed this person's role: LiveKit updated the permissions; the controls follow.
+  // A moderator changed this person's role (not taking moderation away: that reconnects, above):
+  // LiveKit updated the permissions; the controls follow.
   room.on(LK.RoomEvent.ParticipantPermissionsChanged, function (previous, participant) {
     if (participant !== room.localParticipant || !participant.permissions) return;
     var allowed = participant.permissions.canPublishSources || [];
@@ -177,30 +188,52 @@
   }
 
   // --- connect -------------------------------------------------------------------------------------
-  room.connect(data.url, data.token).then(function () {
-    joined = true;
-    setConnected(true);
-    report("join");
-    renderPeople();
-    var start = [];
-    if (can("microphone")) start.push(me.setMicrophoneEnabled(true));
-    if (can("camera")) start.push(me.setCameraEnabled(true));
-    return Promise.all(start).then(refreshButtons);
-  }).catch(function (error) {
+  // What a token allows decides the controls (a reconnect's token may carry another role); LiveKit
+  // and the portal enforce the rights themselves.
+  function adopt(token) {
+    var part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    var video = JSON.parse(atob(part)).video || {};
+    moderator = video.roomAdmin === true;
+    sources = video.canPublish ? (video.canPublishSources || []) : [];
+    if (!moderator) {
+      document.getElementById("people-panel").hidden = true;
+      document.getElementById("people").textContent = "";
+    }
+    refreshButtons();
+  }
+
+  function start(token) {
+    adopt(token);
+    return room.connect(data.url, token).then(function () {
+      joined = true;
+      setConnected(true);
+      report("join");
+      renderPeople();
+      var tracks = [];
+      if (can("microphone")) tracks.push(me.setMicrophoneEnabled(true));
+      if (can("camera")) tracks.push(me.setCameraEnabled(true));
+      return Promise.all(tracks).then(refreshButtons);
+    });
+  }
+
+  start(data.token).catch(function (error) {
     setConnected(false);
     showMessage("The video could not start (" + ((error && error.message) || error) + "). Try again, or tell the host.");
   });
-  refreshButtons();
 
+  function leave() {
+    leaving = true;
+    room.disconnect();
+  }
   // Leaving through the portal's button also leaves LiveKit's room at once.
-  document.getElementById("leave").form.addEventListener("submit", function () { room.disconnect(); });
+  document.getElementById("leave").form.addEventListener("submit", leave);
 
   function follow() {
     fetch(data.stateUrl, {credentials: "same-origin"})
       .then(function (response) { return response.json(); })
       .then(function (state) {
         if (state.state === "ended" || state.state === "gone") {
-          room.disconnect();
+          leave();
           window.location.reload();
           return;
         }

@@ -4,7 +4,7 @@ its own process: the RoomService Twirp API and the first step of the client's si
 Twirp: POST /twirp/livekit.RoomService/<Method>, in JSON (application/json, snake_case or camelCase
 keys) or protobuf (application/protobuf, what livekit-api sends), answered in the same encoding.
 Methods: CreateRoom (idempotent on the name: an open room is returned as it is), ListRooms (names
-filter), DeleteRoom, ListParticipants, RemoveParticipant, MutePublishedTrack, UpdateParticipant.
+filter), DeleteRoom, ListParticipants, GetParticipant, RemoveParticipant, MutePublishedTrack, UpdateParticipant.
 Auth: `Authorization: Bearer <JWT>` HS256-signed with the API secret, `iss` = the API key, `exp`
 required, and the video grant each method needs (roomCreate for Create/DeleteRoom, roomList for
 ListRooms, roomAdmin for the named room otherwise); failures answer Twirp errors:
@@ -42,6 +42,7 @@ METHODS = {
     "ListRooms": (room.ListRoomsRequest, "roomList"),
     "DeleteRoom": (room.DeleteRoomRequest, "roomCreate"),
     "ListParticipants": (room.ListParticipantsRequest, "roomAdmin"),
+    "GetParticipant": (room.RoomParticipantIdentity, "roomAdmin"),
     "RemoveParticipant": (room.RoomParticipantIdentity, "roomAdmin"),
     "MutePublishedTrack": (room.MuteRoomTrackRequest, "roomAdmin"),
     "UpdateParticipant": (room.UpdateParticipantRequest, "roomAdmin"),
@@ -230,6 +231,10 @@ class Handler(BaseHTTPRequestHandler):
         return room.ListParticipantsResponse(participants=[
             ParseDict(p, models.ParticipantInfo(), ignore_unknown_fields=True)
             for p in self.state.participants.get(message.room, [])])
+
+    def _GetParticipant(self, message):
+        return ParseDict(self._participant(message.room, message.identity), models.ParticipantInfo(),
+                         ignore_unknown_fields=True)
 
     def _RemoveParticipant(self, message):
         with self.state.lock:

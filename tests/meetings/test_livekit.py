@@ -17,6 +17,7 @@ from meetings.models import Invitation, JoinSession, Occurrence, ProviderRoom
 from meetings.providers import get_provider
 from meetings.providers.base import ProviderError
 from meetings.providers.livekit.provider import room_name
+from meetings.providers.livekit.tokens import LIFETIME
 from meetings.services import invitations, scheduling
 
 from ..factories import InvitationFactory, MeetingFactory, ProviderAccountFactory
@@ -69,6 +70,7 @@ def in_room(api, meeting, *invitations_, tracks=None):
     """People connected to the stand-in's room (as LiveKit would list them)."""
     api.set(participants={room_name(meeting): [
         {"sid": f"PA_{n}", "identity": i.peer_id, "name": i.display_name, "state": "ACTIVE",
+         "metadata": json.dumps({"role": i.role, "peer_id": i.peer_id}),  # from the token they joined with
          "tracks": (tracks or {}).get(i.peer_id, [])} for n, i in enumerate(invitations_)]})
 
 
@@ -99,7 +101,8 @@ def test_each_role_gets_a_token_with_exactly_its_grants(account, api, kind, role
     assert claims["iss"] == KEY and claims["sub"] == person.peer_id and claims["name"] == "Ada Lovelace"
     assert json.loads(claims["metadata"]) == {"role": role, "peer_id": person.peer_id}
     assert claims["video"] == {"roomJoin": True, "room": room_name(meeting), "canSubscribe": True, **video}
-    assert abs(claims["exp"] - stay_end(meeting).timestamp()) <= 2  # LiveKit checks it when connecting
+    # Minutes, not the whole stay: LiveKit checks it only when connecting, and a copy cannot be revoked.
+    assert abs(claims["exp"] - (timezone.now() + LIFETIME).timestamp()) <= 5
     assert claims["nbf"] <= timezone.now().timestamp() + 1
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(token, "another-secret-" + "y" * 32, algorithms=["HS256"])
@@ -109,9 +112,9 @@ def test_each_role_gets_a_token_with_exactly_its_grants(account, api, kind, role
     assert SECRET not in response.content.decode()
 
 
-def test_an_invitation_that_ends_earlier_bounds_the_token(account, api):
+def test_an_invitation_that_ends_within_the_tokens_lifetime_bounds_the_token(account, api):
     meeting = livekit_meeting(account)
-    until = meeting.occurrences.get().end - timedelta(minutes=5)
+    until = timezone.now() + LIFETIME / 2
     person = InvitationFactory(meeting=meeting)
     Invitation.objects.filter(pk=person.pk).update(valid_until=until)
     _, response = enter(person)
@@ -259,6 +262,86 @@ def test_a_role_change_updates_the_live_permissions_in_the_room(account, api, dj
         invitations.invitation_change_role(invitation=Invitation.objects.get(pk=eve.pk), role="viewer")
     back = api.requests("UpdateParticipant")[-1]["body"]["permission"]
     assert back == {"can_subscribe": True, "hidden": True}  # no publishing, no data, hidden
+
+
+def fresh_token(browser, invitation):
+    return browser.post(f"/j/{invitation.token}/room/token")
+
+
+def test_a_demoted_moderator_is_removed_from_livekit_and_reconnects_with_a_token_without_room_admin(
+        account, api, django_capture_on_commit_callbacks):
+    meeting = livekit_meeting(account)
+    host, mod = InvitationFactory(meeting=meeting, role="host"), InvitationFactory(meeting=meeting, role="moderator")
+    host_browser, _ = enter(host)
+    mod_browser, page = enter(mod)
+    assert decode(page_token(page))["video"]["roomAdmin"] is True
+    in_room(api, meeting, host, mod)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = host_browser.post(f"/j/{host.token}/livekit/moderate",
+                                   json.dumps({"action": "role", "identity": mod.peer_id, "role": "participant"}),
+                                   content_type="application/json")
+
+    assert answer.json() == {"role": "participant"}
+    # UpdateParticipant cannot take roomAdmin away: the LiveKit session holding it is ended instead.
+    assert [r["body"] for r in api.requests("RemoveParticipant")] == [{"room": room_name(meeting),
+                                                                        "identity": mod.peer_id}]
+    assert not api.requests("UpdateParticipant")
+    assert [p["identity"] for p in api.state()["participants"][room_name(meeting)]] == [host.peer_id]
+    # The portal's stay goes on: the room page gets a token for the new role to connect again with.
+    assert JoinSession.objects.get(invitation=mod).ended_at is None
+    reply = fresh_token(mod_browser, mod)
+    assert reply.status_code == 200
+    claims = decode(reply.json()["token"])
+    assert claims["sub"] == mod.peer_id and json.loads(claims["metadata"])["role"] == "participant"
+    assert claims["video"] == {"roomJoin": True, "room": room_name(meeting), "canSubscribe": True,
+                               "canPublish": True, "canPublishSources": EVERYTHING, "canPublishData": True}
+    assert abs(claims["exp"] - (timezone.now() + LIFETIME).timestamp()) <= 5
+    assert abs(timezone.datetime.fromisoformat(reply.json()["expires_at"]).timestamp() - claims["exp"]) <= 1
+
+
+def test_a_real_removal_leaves_no_token_to_reconnect_with(account, api, django_capture_on_commit_callbacks):
+    meeting = livekit_meeting(account)
+    host, mod = InvitationFactory(meeting=meeting, role="host"), InvitationFactory(meeting=meeting, role="moderator")
+    host_browser, _ = enter(host)
+    mod_browser, _ = enter(mod)
+    in_room(api, meeting, host, mod)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        host_browser.post(f"/j/{host.token}/livekit/moderate",
+                          json.dumps({"action": "remove", "identity": mod.peer_id}), content_type="application/json")
+
+    assert len(api.requests("RemoveParticipant")) == 1
+    assert fresh_token(mod_browser, mod).status_code in (404, 409, 410)
+    assert mod_browser.get(f"/j/{mod.token}/room/state").json()["reason"] == "removed"
+
+
+@pytest.mark.parametrize(("before", "after"), [("participant", "moderator"), ("moderator", "host"),
+                                               ("participant", "interpreter")])
+def test_a_promotion_or_a_change_keeping_moderation_updates_the_participant_in_place(
+        account, api, django_capture_on_commit_callbacks, before, after):
+    meeting = livekit_meeting(account)
+    person = InvitationFactory(meeting=meeting, role=before)
+    enter(person)
+    in_room(api, meeting, person)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invitations.invitation_change_role(invitation=person, role=after,
+                                           language="fr" if after == "interpreter" else "")
+
+    assert not api.requests("RemoveParticipant")
+    update = api.requests("UpdateParticipant")[-1]["body"]
+    assert update["identity"] == person.peer_id and json.loads(update["metadata"])["role"] == after
+    # LiveKit now lists the new role: the next change knows what the person holds.
+    assert json.loads(api.state()["participants"][room_name(meeting)][0]["metadata"])["role"] == after
+
+
+def test_a_fresh_token_is_refused_once_the_stay_is_over(account, api):
+    meeting = livekit_meeting(account)
+    person = InvitationFactory(meeting=meeting)
+    browser, _ = enter(person)
+    Invitation.objects.filter(pk=person.pk).update(valid_until=timezone.now() - timedelta(seconds=1))
+    assert fresh_token(browser, person).status_code in (404, 409, 410)
 
 
 def test_moderation_is_for_moderators_and_bad_requests_are_refused(account, api):

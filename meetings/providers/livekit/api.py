@@ -158,6 +158,11 @@ class LiveKitClient:
         return self.call("mute_published_track", lk.MuteRoomTrackRequest(
             room=room, identity=identity, track_sid=track_sid, muted=muted), missing_ok=True)
 
-    def update_permissions(self, room: str, identity: str, permission) -> bool:
+    def get_participant(self, room: str, identity: str):
+        """The participant's ParticipantInfo, or None when they are not in the room."""
+        return self.call("get_participant", lk.RoomParticipantIdentity(room=room, identity=identity),
+                         missing_ok=True)
+
+    def update_participant(self, room: str, identity: str, permission, *, metadata: str = "") -> bool:
         return self.call("update_participant", lk.UpdateParticipantRequest(
-            room=room, identity=identity, permission=permission), missing_ok=True) is not None
+            room=room, identity=identity, permission=permission, metadata=metadata), missing_ok=True) is not None

@@ -9,8 +9,9 @@ closes, so LiveKit finishes the room (room_finished) only when the sitting is ov
 Each join gets an access token minted by the portal (tokens.py): identity = the invitation's peer
 id, the role's grants. Moderation goes through RoomService: remove (RemoveParticipant), end for
 everyone (DeleteRoom), mute (MutePublishedTrack) and a role change (UpdateParticipant with the new
-role's permission). Attendance and recordings come from LiveKit's signed webhooks (webhooks.py):
-LiveKit has no REST list of past sessions or recordings.
+role's permission; RemoveParticipant when it takes moderation away, see role_changed). Attendance
+and recordings come from LiveKit's signed webhooks (webhooks.py): LiveKit has no REST list of past
+sessions or recordings.
 """
 
 import json
@@ -27,7 +28,16 @@ from portal.validators import public_hostname_problem
 
 from ...models import Kind, Meeting, Occurrence, Presence, ProviderEvent, ProviderRoom
 from ...services import moderation
-from ..base import Capabilities, Check, JoinTicket, Provider, ProviderError, ProviderRecording, SittingReport
+from ..base import (
+    Capabilities,
+    Check,
+    ClientToken,
+    JoinTicket,
+    Provider,
+    ProviderError,
+    ProviderRecording,
+    SittingReport,
+)
 from . import tokens, webhooks
 from .api import LiveKitClient, LiveKitError, http_url, socket_url
 
@@ -129,16 +139,27 @@ class LiveKitProvider(Provider):
 
     # --- joining ---------------------------------------------------------------------------------
     def join(self, *, meeting, occurrence, invitation, session) -> JoinTicket:
-        room = self.ensure_room(meeting, occurrence)
-        ends = stay_ends(invitation, occurrence)
-        token = tokens.mint(self.account, meeting=meeting, invitation=invitation, room=room.name, ends=ends)
+        token, expires = self._token(meeting, occurrence, invitation)
         url = socket_url(self.account.server_url)
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))  # the page's CSP connect-src: this origin only
-        return JoinTicket(kind="sdk", sdk="livekit", token=token, expires_at=ends, options={
+        return JoinTicket(kind="sdk", sdk="livekit", token=token, expires_at=expires, options={
             "host": origin, "url": url, "moderator": invitation.is_moderating,
             "audience": tokens.is_audience(meeting, invitation),
             "sources": tokens.sources_for(meeting, invitation),
             "roles": moderation.roles_given_in_room(meeting.kind) if invitation.is_moderating else []})
+
+    def refresh_client_token(self, *, session) -> ClientToken:
+        """A token for the room page to connect again (after LiveKit dropped it, or removed it for a
+        role change), with the person's current role."""
+        invitation, occurrence = session.invitation, session.occurrence
+        if timezone.now() >= stay_ends(invitation, occurrence):
+            raise ProviderError("This person's time in the meeting is over.", permanent=True)
+        return ClientToken(*self._token(occurrence.meeting, occurrence, invitation))
+
+    def _token(self, meeting, occurrence, invitation):
+        room = self.ensure_room(meeting, occurrence)
+        return tokens.mint(self.account, meeting=meeting, invitation=invitation, room=room.name,
+                           ends=stay_ends(invitation, occurrence))
 
     # --- moderation ------------------------------------------------------------------------------
     def remove_participant(self, *, meeting, invitation) -> bool:
@@ -163,12 +184,25 @@ class LiveKitProvider(Provider):
         return muted
 
     def role_changed(self, *, meeting, invitation) -> None:
-        self.update_permissions(meeting=meeting, invitation=invitation)
+        """UpdateParticipant's permission has no roomAdmin, so a moderator losing moderation is
+        removed instead: that ends the LiveKit session holding the admin grant (and the refreshed
+        tokens LiveKit issues from it); the room page then connects again with a token from the
+        portal, whose stay the role change left open."""
+        room, client = room_name(meeting), self.client()
+        present = client.get_participant(room, invitation.peer_id)
+        if present is None:
+            return
+        if tokens.was_moderating(present.metadata) and not invitation.is_moderating:
+            client.remove_participant(room, invitation.peer_id)
+        else:
+            self.update_permissions(meeting=meeting, invitation=invitation)
 
     def update_permissions(self, *, meeting, invitation) -> bool:
-        """Give a person in the room their (new) role's rights now; False when they are not there."""
-        return self.client().update_permissions(room_name(meeting), invitation.peer_id,
-                                                tokens.permission_for(meeting, invitation))
+        """Give a person in the room their (new) role's rights now; False when they are not there.
+        The metadata names the role, for the moderators' pages and the next role change."""
+        return self.client().update_participant(room_name(meeting), invitation.peer_id,
+                                                tokens.permission_for(meeting, invitation),
+                                                metadata=tokens.metadata_for(invitation))
 
     def meeting_for_room(self, name: str):
         uid = meeting_uid_of(name)

@@ -4,15 +4,20 @@ RoomService calls name the same person the portal does; a second connection with
 replaces the first at LiveKit, as a second join replaces the first in the portal."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 from livekit import api as lk
 
-from ...models import Kind, Role
+from ...models import MODERATING_ROLES, Kind, Role
 
 ALL_SOURCES = ["camera", "microphone", "screen_share", "screen_share_audio"]
 MIN_TTL = timedelta(minutes=1)
+# LiveKit reads a token only when a connection starts, and hands a connected client refreshed tokens
+# of its own; ours is needed for minutes (page load, connect, the SDK's retries) and anything longer
+# only lengthens how long a copy of it stays usable (its roomAdmin cannot be revoked). A reconnect
+# after that asks the portal for a fresh one, which carries the person's current role.
+LIFETIME = timedelta(minutes=5)
 
 
 def is_audience(meeting, invitation) -> bool:
@@ -51,16 +56,28 @@ def metadata_for(invitation) -> str:
     return json.dumps({"role": invitation.role, "peer_id": invitation.peer_id}, separators=(",", ":"))
 
 
-def mint(account, *, meeting, invitation, room: str, ends) -> str:
-    """A token for one person's stay, valid until `ends` (LiveKit checks it when connecting)."""
-    ttl = max(MIN_TTL, ends - timezone.now())
-    return (lk.AccessToken(account.api_key, account.api_secret)
-            .with_identity(invitation.peer_id)
-            .with_name(invitation.display_name)
-            .with_metadata(metadata_for(invitation))
-            .with_grants(grants_for(meeting, invitation, room))
-            .with_ttl(ttl)
-            .to_jwt())
+def was_moderating(metadata: str) -> bool:
+    """Whether a participant's metadata (ours, from the token or a role change) names a moderating
+    role; metadata the portal did not write counts as moderating, to be safe."""
+    try:
+        return Role(json.loads(metadata)["role"]) in MODERATING_ROLES
+    except (ValueError, TypeError, KeyError):
+        return True
+
+
+def mint(account, *, meeting, invitation, room: str, ends) -> tuple[str, datetime]:
+    """A token for connecting now, and when it expires: LIFETIME from now, never past `ends` (the end
+    of the person's stay) by more than MIN_TTL."""
+    now = timezone.now()
+    ttl = min(LIFETIME, max(MIN_TTL, ends - now))
+    token = (lk.AccessToken(account.api_key, account.api_secret)
+             .with_identity(invitation.peer_id)
+             .with_name(invitation.display_name)
+             .with_metadata(metadata_for(invitation))
+             .with_grants(grants_for(meeting, invitation, room))
+             .with_ttl(ttl)
+             .to_jwt())
+    return token, now + ttl
 
 
 def verify_roundtrip(account) -> None:
