@@ -5,10 +5,13 @@ it arrived with and closes; the browser's own network events are checked too, an
 (the `page` fixture fails on any violation) allows exactly that socket origin."""
 
 import re
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
+
+from meetings.providers.livekit.tokens import LIFETIME
 
 from ..factories import InvitationFactory, MeetingFactory, ProviderAccountFactory
 from ..livekit_api import livekit_api  # noqa: F401  (the session fixture)
@@ -43,6 +46,7 @@ def test_the_room_page_connects_to_livekit_with_the_token_minted_for_this_person
     assert arrived["access_token"] == minted and "access_token" in arrived["query_keys"]
     claims = jwt.decode(minted, SECRET, algorithms=["HS256"], issuer=KEY)
     assert claims["sub"] == ada.peer_id and claims["video"]["roomAdmin"] is True
+    assert abs(claims["exp"] - (time.time() + LIFETIME.total_seconds())) <= 30  # minutes, not the whole stay
     assert claims["video"]["room"] == livekit_api.requests("CreateRoom")[-1]["body"]["name"]
     # The SDK came from the portal, and the secret went nowhere near the browser.
     assert any(u.endswith("/static/vendor/livekit/livekit-client.umd.js") for u in requests)
