@@ -3,91 +3,54 @@ process. Streaming API: APIKey auth, the current paged videos search and the leg
 metadata (durations in milliseconds), peer statistics over a from/to window, error bodies, and a
 4-requests-per-second limit answered with 429. Meet server API: closePeer, closeRoom, numberPeers
 and durationOfBroadcast on rooms the test declares. Tests load data and inject failures through
-/_control, and read its request log.
+/_control (reset with /_control/reset), and read its request log at /_control/log.
 
     python tests/gcore_api_server.py --control-token SECRET     # prints "LISTENING <port>"
 """
 
-import argparse
-import json
 import secrets
-import threading
 import time
-from collections import deque
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import contract_server
 
-class State:
-    def __init__(self, control_token):
-        self.control_token = control_token
-        self.lock = threading.Lock()
-        self.api_token = ""
+
+class State(contract_server.State):
+    per_second = 4
+
+    def reset(self, api_token=""):
+        super().reset()
+        self.api_token = api_token
         self.videos: list[dict] = []
         self.peers: dict[str, list] = {}
         self.legacy_only = False
-        self.fail_next = 0
-        self.throttle_next = 0
         self.rooms: dict[str, list] = {}
         self.retry_after = None
-        self.recent: deque = deque()
-        self.log: list[dict] = []
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(contract_server.Handler):
     state: State
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def _json(self, status, body, headers=None):
-        raw = json.dumps(body).encode()
-        if getattr(self, "entry", None) is not None:
-            self.entry["status"] = status
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(raw)
 
     def do_POST(self):
-        if urlsplit(self.path).path.startswith("/rooms/"):
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-            return self.meet_server("POST", urlsplit(self.path).path, body)
-        if urlsplit(self.path).path != "/_control" or not secrets.compare_digest(
-                self.headers.get("X-Control-Token", ""), self.state.control_token):
-            return self._json(403, {"error": "forbidden"})
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-        with self.state.lock:
-            for name, value in body.items():
-                setattr(self.state, name, deque(value) if name == "recent" else value)
-        self._json(200, {"ok": True})
+        path = urlsplit(self.path).path
+        if path.startswith("/rooms/"):
+            return self.meet_server("POST", path, self._body() or {})
+        if path in ("/_control", "/_control/reset"):
+            return self._control("POST", path)
+        return self._json(403, {"error": "forbidden"})
 
     def do_GET(self):
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         if url.path == "/_control/log":
-            return self._json(200, self.state.log)
+            return self._control("GET", url.path)
         if url.path.startswith("/rooms/"):
             return self.meet_server("GET", url.path, {})
-        now = time.time()
         state = self.state
-        with state.lock:
-            self.entry = {"at": now, "path": url.path, "query": query,
-                          "authorization": self.headers.get("Authorization", "")}
-            state.log.append(self.entry)
-            while state.recent and state.recent[0] <= now - 1:
-                state.recent.popleft()
-            limited = len(state.recent) >= 4 or state.throttle_next > 0
-            state.throttle_next = max(0, state.throttle_next - 1)
-            state.recent.append(now)
-            failing = not limited and state.fail_next > 0
-            if failing:
-                state.fail_next -= 1
+        self.entry = {"at": time.time(), "path": url.path, "query": query,
+                      "authorization": self.headers.get("Authorization", "")}
+        limited, failing = state.admit(self.entry)
         scheme, _, token = self.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "apikey" or not secrets.compare_digest(token, state.api_token):
             return self._json(401, {"error": "Invalid API token"})
@@ -165,15 +128,5 @@ def _timestamp(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--control-token", required=True)
-    args = parser.parse_args()
-    state = State(args.control_token)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type("BoundHandler", (Handler,), {"state": state}))
-    print(f"LISTENING {server.server_port}", flush=True)
-    server.serve_forever()
-
-
 if __name__ == "__main__":
-    main()
+    contract_server.serve(State, Handler)

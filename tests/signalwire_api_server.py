@@ -14,7 +14,6 @@ sends (signalwire.connect with the token), then closes.
     python tests/signalwire_api_server.py --control-token SECRET     # prints "LISTENING <port>"
 """
 
-import argparse
 import base64
 import hashlib
 import hmac
@@ -22,16 +21,14 @@ import json
 import re
 import secrets
 import struct
-import threading
 import time
 import uuid
-from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+import contract_server
 
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 SIGNING_KEY = secrets.token_bytes(32)  # SignalWire's own: the portal never has it
-WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 def b64url(raw: bytes) -> str:
@@ -44,13 +41,9 @@ def make_jwt(header: dict, payload: dict) -> str:
     return f"{signing_input}.{b64url(signature)}"
 
 
-class State:
-    def __init__(self, control_token):
-        self.control_token = control_token
-        self.lock = threading.Lock()
-        self.reset()
-
+class State(contract_server.State):
     def reset(self, project_id="", api_token="", per_second=50, channel_host=""):
+        super().reset()
         self.project_id, self.api_token = project_id, api_token
         self.per_second = per_second
         self.channel_host = channel_host  # the `ch` room tokens carry (the browser test's WebSocket)
@@ -60,43 +53,18 @@ class State:
         self.members: dict[str, list] = {}
         self.recordings: dict[str, list] = {}
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> what it refreshes
-        self.throttle_next = 0
-        self.fail_next = 0
         self.retry_after = "1"
         self.slow_create = 0.0  # seconds a room creation takes (to widen races in tests)
-        self.recent: deque = deque()
-        self.log: list[dict] = []
         self.sockets: list[dict] = []
 
+    def snapshot(self) -> dict:
+        return {"requests": self.log, "sockets": self.sockets, "rooms": list(self.rooms.values())}
 
-class Handler(BaseHTTPRequestHandler):
+
+class Handler(contract_server.Handler):
     state: State
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
 
     # --- plumbing --------------------------------------------------------------------------------
-    def _json(self, status, body=None, headers=None):
-        raw = b"" if body is None else json.dumps(body).encode()
-        if getattr(self, "entry", None) is not None:
-            self.entry["status"] = status
-        self.send_response(status)
-        if body is not None:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def _body(self):
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        try:
-            return json.loads(raw) if raw else {}
-        except ValueError:
-            return None
-
     def _unprocessable(self, attribute, message, code="invalid_parameter"):
         return self._json(422, {"errors": [{"type": "validation_error", "code": code, "message": message,
                                             "attribute": attribute}]})
@@ -118,24 +86,14 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         if url.path.startswith("/_control"):
-            return self._control(method, url)
+            return self._control(method, url.path)
         if method == "GET" and self.headers.get("Upgrade", "").lower() == "websocket":
             return self._websocket()
         body = self._body() if method in ("POST", "PUT") else {}
         state = self.state
-        now = time.time()
-        with state.lock:
-            self.entry = {"at": now, "method": method, "path": url.path, "query": query, "body": body,
-                          "authorized": self._authorized()}
-            state.log.append(self.entry)
-            while state.recent and state.recent[0] <= now - 1:
-                state.recent.popleft()
-            limited = len(state.recent) >= state.per_second or state.throttle_next > 0
-            state.throttle_next = max(0, state.throttle_next - 1)
-            failing = not limited and state.fail_next > 0
-            if failing:
-                state.fail_next -= 1
-            state.recent.append(now)
+        self.entry = {"at": time.time(), "method": method, "path": url.path, "query": query, "body": body,
+                      "authorized": self._authorized()}
+        limited, failing = state.admit(self.entry)
         if not self.entry["authorized"]:
             return self._json(401, {"error": "Unauthorized"})
         if limited:
@@ -297,39 +255,13 @@ class Handler(BaseHTTPRequestHandler):
         self.state.refresh_tokens[refresh] = f"{kind}:{subject}"
         return {"token": token, "refresh_token": refresh}
 
-    # --- control ---------------------------------------------------------------------------------
-    def _control(self, method, url):
-        if not secrets.compare_digest(self.headers.get("X-Control-Token", ""), self.state.control_token):
-            return self._json(403, {"error": "forbidden"})
-        if url.path == "/_control/log":
-            return self._json(200, {"requests": self.state.log, "sockets": self.state.sockets,
-                                    "rooms": list(self.state.rooms.values())})
-        body = self._body() or {}
-        with self.state.lock:
-            if url.path == "/_control/reset":
-                self.state.reset(**body)
-            else:
-                for name, value in body.items():
-                    setattr(self.state, name, value)
-        return self._json(200, {"ok": True})
-
     # --- the SDK's WebSocket: take the first message, record it, close ----------------------------
     def _websocket(self):
-        # RFC 6455's handshake digest, not a security use of SHA-1.
-        accept = base64.b64encode(hashlib.sha1(  # noqa: S324
-            (self.headers["Sec-WebSocket-Key"] + WS_GUID).encode()).digest())
-        self.send_response(101)
-        self.send_header("Upgrade", "websocket")
-        self.send_header("Connection", "Upgrade")
-        self.send_header("Sec-WebSocket-Accept", accept.decode())
-        self.end_headers()
-        self.wfile.flush()
+        self._accept_websocket()
         message = _read_frame(self.rfile)
         with self.state.lock:
             self.state.sockets.append({"at": time.time(), "path": self.path, "message": message})
-        self.wfile.write(b"\x88\x02\x03\xe8")  # close, 1000
-        self.wfile.flush()
-        self.close_connection = True
+        self._close_websocket()
 
 
 def _read_frame(stream) -> str:
@@ -348,15 +280,5 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--control-token", required=True)
-    args = parser.parse_args()
-    state = State(args.control_token)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type("BoundHandler", (Handler,), {"state": state}))
-    print(f"LISTENING {server.server_port}", flush=True)
-    server.serve_forever()
-
-
 if __name__ == "__main__":
-    main()
+    contract_server.serve(State, Handler)

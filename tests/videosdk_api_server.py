@@ -26,10 +26,8 @@ recorded and closed.
     python tests/videosdk_api_server.py --control-token SECRET     # prints "LISTENING <port>"
 """
 
-import argparse
 import base64
 import datetime
-import hashlib
 import ipaddress
 import json
 import math
@@ -41,11 +39,11 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import contract_server
 import jwt
 import requests
 from cryptography import x509
@@ -53,7 +51,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 ROOM_ALPHABET = string.ascii_lowercase + string.digits
 PERMISSIONS = {"allow_join", "ask_join", "allow_mod"}
 
@@ -79,29 +76,28 @@ def _now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-class State:
+class State(contract_server.State):
     def __init__(self, control_token):
-        self.control_token = control_token
-        self.lock = threading.Lock()
         self.webhook_key = new_key()
         self.tls_port = 0
-        self.reset()
+        super().__init__(control_token)
 
     def reset(self, api_key="", secret="", per_second=50):
+        super().reset()
         self.api_key, self.secret = api_key, secret
         self.per_second = per_second
         self.rooms: dict[str, dict] = {}
         self.sessions: list[dict] = []
         self.recordings: list[dict] = []
-        self.throttle_next = 0
-        self.fail_next = 0
         self.retry_after = "1"
         self.slow_create = 0.0  # seconds a room creation takes (to widen races in tests)
         self.refuse_init = ""  # init-config refuses every token with this message (a key VideoSDK disabled)
-        self.recent: deque = deque()
-        self.log: list[dict] = []
         self.inits: list[dict] = []
         self.sockets: list[dict] = []
+
+    def snapshot(self) -> dict:
+        return {"requests": self.log, "rooms": list(self.rooms.values()), "inits": self.inits,
+                "sockets": self.sockets, "tls_port": self.tls_port, "public_key": public_pem(self.webhook_key)}
 
     def check(self, token: str, *, role: str) -> tuple[dict | None, str]:
         """The claims of a token this server accepts for `role`, or None and why not."""
@@ -122,39 +118,15 @@ class State:
         return claims, ""
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(contract_server.Handler):
     state: State
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
 
     # --- plumbing --------------------------------------------------------------------------------
-    def _json(self, status, body=None, headers=None):
-        raw = b"" if body is None else json.dumps(body).encode()
-        if getattr(self, "entry", None) is not None:
-            self.entry["status"] = status
-        self.send_response(status)
-        if body is not None:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(raw)
-
     def _error(self, status, message, headers=None):
         reasons = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
                    503: "Service Unavailable"}
         return self._json(status, {"statusCode": status, "error": reasons.get(status, "Error"), "message": message},
                           headers)
-
-    def _body(self):
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        try:
-            return json.loads(raw) if raw else {}
-        except ValueError:
-            return None
 
     def _cors(self) -> dict:
         return {"Access-Control-Allow-Origin": self.headers.get("Origin") or "*",
@@ -178,7 +150,7 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         if url.path.startswith("/_control"):
-            return self._control(method, url)
+            return self._control(method, url.path)
         if self.server.tls:
             return self._sdk(method, url, query)
         body = self._body() if method == "POST" else {}
@@ -187,18 +159,9 @@ class Handler(BaseHTTPRequestHandler):
         token = self.headers.get("Authorization", "")
         public = url.path == "/v2/public/rsa-public-key"
         claims, problem = (None, "") if public else state.check(token, role="crawler")
-        with state.lock:
-            self.entry = {"at": now, "method": method, "path": url.path, "query": query, "body": body,
-                          "authorized": public or claims is not None, "claims": claims, "token": token}
-            state.log.append(self.entry)
-            while state.recent and state.recent[0] <= now - 1:
-                state.recent.popleft()
-            limited = len(state.recent) >= state.per_second or state.throttle_next > 0
-            state.throttle_next = max(0, state.throttle_next - 1)
-            failing = not limited and state.fail_next > 0
-            if failing:
-                state.fail_next -= 1
-            state.recent.append(now)
+        self.entry = {"at": now, "method": method, "path": url.path, "query": query, "body": body,
+                      "authorized": public or claims is not None, "claims": claims, "token": token}
+        limited, failing = state.admit(self.entry)
         if not self.entry["authorized"]:
             return self._error(401, problem)
         if limited:
@@ -322,46 +285,26 @@ class Handler(BaseHTTPRequestHandler):
                               "logs": {"enabled": False, "endPoint": ""}, "metaData": {}}}}, self._cors())
 
     def _websocket(self, url, query):
-        # RFC 6455's handshake digest, not a security use of SHA-1.
-        accept = base64.b64encode(hashlib.sha1(  # noqa: S324
-            (self.headers["Sec-WebSocket-Key"] + WS_GUID).encode()).digest())
-        self.send_response(101)
-        self.send_header("Upgrade", "websocket")
-        self.send_header("Connection", "Upgrade")
-        self.send_header("Sec-WebSocket-Accept", accept.decode())
-        self.end_headers()
-        self.wfile.flush()
+        self._accept_websocket()
         with self.state.lock:
             self.state.sockets.append({"at": time.time(), "path": url.path, "query": query})
-        self.wfile.write(b"\x88\x02\x03\xe8")  # close, 1000: this stand-in speaks no socket.io
-        self.wfile.flush()
-        self.close_connection = True
+        self._close_websocket()  # this stand-in speaks no socket.io
 
     # --- control ---------------------------------------------------------------------------------
-    def _control(self, method, url):
-        if not secrets.compare_digest(self.headers.get("X-Control-Token", ""), self.state.control_token):
-            return self._json(403, {"error": "forbidden"})
+    def control(self, path, body):
         state = self.state
-        if url.path == "/_control/log":
-            return self._json(200, {"requests": state.log, "rooms": list(state.rooms.values()), "inits": state.inits,
-                                    "sockets": state.sockets, "tls_port": state.tls_port,
-                                    "public_key": public_pem(state.webhook_key)})
-        body = self._body() or {}
-        if url.path == "/_control/deliver":
-            return self._json(200, self._deliver(body))
+        if path == "/_control/deliver":
+            return self._deliver(body)  # not under the lock: the portal's answer may take a while
+        if path not in ("/_control/rotate-key", "/_control/session", "/_control/recording"):
+            return super().control(path, body)
         with state.lock:
-            if url.path == "/_control/reset":
-                state.reset(**body)
-            elif url.path == "/_control/rotate-key":
+            if path == "/_control/rotate-key":
                 state.webhook_key = new_key()
-            elif url.path == "/_control/session":
+            elif path == "/_control/session":
                 state.sessions.append(body)
-            elif url.path == "/_control/recording":
-                state.recordings.append(body)
             else:
-                for name, value in body.items():
-                    setattr(state, name, value)
-        return self._json(200, {"ok": True})
+                state.recordings.append(body)
+        return {"ok": True}
 
     def _deliver(self, body) -> dict:
         """Post a webhook as VideoSDK does: {url, event (an object) or raw (text), signing: "raw" (the
@@ -406,13 +349,8 @@ def tls_context(directory: Path) -> ssl.SSLContext:
     return context
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--control-token", required=True)
-    args = parser.parse_args()
-    state = State(args.control_token)
-    handler = type("BoundHandler", (Handler,), {"state": state})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def serve_sdk(state: State, handler, server: ThreadingHTTPServer):
+    """Beside the REST server, the SDK's side on HTTPS, on a port of its own (state.tls_port)."""
     server.tls = False
     sdk = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     sdk.tls = True
@@ -420,9 +358,7 @@ def main():
         sdk.socket = tls_context(Path(directory)).wrap_socket(sdk.socket, server_side=True)
     state.tls_port = sdk.server_port
     threading.Thread(target=sdk.serve_forever, daemon=True).start()
-    print(f"LISTENING {server.server_port}", flush=True)
-    server.serve_forever()
 
 
 if __name__ == "__main__":
-    main()
+    contract_server.serve(State, Handler, also=serve_sdk)
