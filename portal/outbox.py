@@ -39,11 +39,13 @@ def _lease(seconds: int | None) -> int:
     return seconds or settings.OUTBOX_LEASE_SECONDS
 
 
-def enqueue(task, *args, key: str = "", lease_seconds: int | None = None, **kwargs) -> PendingTask:
+def enqueue(task, *args, key: str = "", lease_seconds: int | None = None, not_before=None,
+            **kwargs) -> PendingTask:
     """Record `task(*args, **kwargs)` in the current transaction and send it after commit. With a `key`,
-    work of that key still open is returned instead of recording it twice."""
+    work of that key still open is returned instead of recording it twice. With `not_before` (a later
+    moment, e.g. a retry's backoff) nothing is sent now: the sweep sends it once that moment passed."""
     lease = _lease(lease_seconds)
-    due = timezone.now() + timedelta(seconds=lease)
+    due = not_before or timezone.now() + timedelta(seconds=lease)
     for _ in range(2):
         if key and (open_row := _open(key=key).first()):
             return open_row
@@ -54,7 +56,8 @@ def enqueue(task, *args, key: str = "", lease_seconds: int | None = None, **kwar
             break
         except IntegrityError:  # the same key was recorded meanwhile: join it (or record anew if it ended)
             continue
-    transaction.on_commit(lambda: dispatch(row.pk), robust=True)
+    if not_before is None:
+        transaction.on_commit(lambda: dispatch(row.pk), robust=True)
     return row
 
 
