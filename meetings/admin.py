@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html
@@ -7,10 +8,22 @@ from django.utils.html import format_html
 from accounts.admin import ORGANIZATION_FILTER, OrganizationScopedAdmin, SameOrganizationForm
 
 from .forms import ACCOUNT_CANDIDATE_FIELDS, ProviderAccountForm, account_form_fields
-from .models import Invitation, JoinSession, Meeting, MeetingSync, Occurrence, ProviderAccount, Room
+from .models import (
+    Invitation,
+    JoinSession,
+    Meeting,
+    MeetingSync,
+    Occurrence,
+    ProviderAccount,
+    Room,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from .services import accounts as account_services
 from .services import invitations as invitation_services
 from .services.sync import request_sync
+from .webhooks import services as webhook_services
 
 
 @admin.register(Room)
@@ -151,3 +164,85 @@ class ProviderAccountAdmin(OrganizationScopedAdmin):
             account_services.generate_rsa_pair(account)
         self.message_user(request, "New key pairs were made; each account's page shows the public key.",
                           messages.SUCCESS)
+
+
+# --- Outgoing webhooks: read-only records; operators enable, disable and re-send ---------------------
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    fields = ("number", "started_at", "duration_ms", "status_code", "error", "response_excerpt")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(OrganizationScopedAdmin):
+    """Endpoints are made by organization admins in the portal (which checks the URL and shows the secret
+    once); here they are read and switched on or off. The secret is never shown."""
+
+    list_display = ("url", "organization", "enabled", "failing_since", "disabled_at", "created_at")
+    list_filter = ("enabled", ORGANIZATION_FILTER)
+    search_fields = ("url", "description", "code", "organization__name")
+    fields = ("organization", "code", "url", "description", "events", "enabled", "failing_since", "disabled_at",
+              "disabled_reason", "created_by", "created_at")
+    readonly_fields = tuple(name for name in fields if name != "enabled")
+    actions = ["enable", "disable"]
+    list_select_related = ("organization",)
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if "enabled" in form.changed_data:
+            webhook_services.endpoint_update(endpoint=obj, url=obj.url, events_wanted=obj.events,
+                                             description=obj.description, enabled=obj.enabled)
+        else:
+            super().save_model(request, obj, form, change)
+
+    @admin.action(description="Enable the selected endpoints (their failures are forgiven)")
+    def enable(self, request, queryset):
+        for endpoint in queryset.filter(enabled=False):
+            webhook_services.endpoint_enable(endpoint=endpoint)
+        self.message_user(request, "The endpoints are enabled.", messages.SUCCESS)
+
+    @admin.action(description="Disable the selected endpoints")
+    def disable(self, request, queryset):
+        for endpoint in queryset.filter(enabled=True):
+            webhook_services.endpoint_update(endpoint=endpoint, url=endpoint.url, events_wanted=endpoint.events,
+                                             description=endpoint.description, enabled=False)
+        self.message_user(request, "The endpoints are disabled.", messages.SUCCESS)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(OrganizationScopedAdmin):
+    list_display = ("event_type", "event_id", "endpoint", "organization", "status", "attempts", "last_status_code",
+                    "created_at")
+    list_filter = ("status", "event_type", ORGANIZATION_FILTER)
+    search_fields = ("event_id", "code", "endpoint__url", "organization__name")
+    fields = ("organization", "endpoint", "code", "event_id", "event_type", "status", "attempts", "next_attempt_at",
+              "last_status_code", "last_error", "last_response", "created_at", "delivered_at", "resent_from", "body")
+    readonly_fields = fields
+    inlines = [WebhookAttemptInline]
+    actions = ["resend"]
+    list_select_related = ("organization", "endpoint")
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Send the selected deliveries again")
+    def resend(self, request, queryset):
+        sent = 0
+        for delivery in queryset.select_related("endpoint"):
+            try:
+                webhook_services.resend(delivery=delivery)
+                sent += 1
+            except ValidationError as error:
+                self.message_user(request, f"{delivery.event_id}: {' '.join(error.messages)}", messages.WARNING)
+        self.message_user(request, f"{sent} deliveries are being sent again.", messages.SUCCESS)

@@ -535,3 +535,7 @@ class MeetingSync(models.Model):
 
     def __str__(self):
         return f"sync of {self.meeting_id}"
+
+
+# Outgoing webhooks live in their own package; their models belong to this app.
+from .webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: E402,F401

@@ -150,3 +150,7 @@ def tell_provider(meeting_id: int, action: str, invitation_id: int | None = None
         invitation = Invitation.objects.filter(pk=invitation_id, meeting=meeting).first()
         return bool(invitation) and provider.remove_participant(meeting=meeting, invitation=invitation)
     return provider.end_room(meeting=meeting, occurrence=None)
+
+
+# Outgoing webhooks' tasks, registered with the app's other tasks.
+from .webhooks.tasks import deliver_webhook, send_endpoint_disabled_email  # noqa: E402,F401

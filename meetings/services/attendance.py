@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Invitation, JoinSession, Meeting, Occurrence, Presence, Recording
+from ..webhooks import events as webhook_events
 
 # Stays closer than this are one stay: statistics are sampled every 30 s and the provider's clock
 # and ours differ, so the same stay seen by both sources starts and ends a little apart.
@@ -41,10 +42,12 @@ def record_join(*, meeting: Meeting, peer_id: str, at: datetime) -> None:
                                left_at__isnull=True).exists():
         return
     invitation = Invitation.objects.filter(meeting=meeting, peer_id=peer_id).first()
-    Presence.objects.get_or_create(
+    stay, created = Presence.objects.get_or_create(
         meeting=meeting, source=Presence.Source.EVENTS, peer_id=peer_id, joined_at=at,
         defaults={"organization_id": meeting.organization_id, "invitation": invitation,
                   "occurrence": occurrence_at(meeting, at)})
+    if created:
+        _emit_presence("participant.joined", meeting, stay, at)
 
 
 def record_leave(*, meeting: Meeting, peer_id: str, at: datetime) -> None:
@@ -54,7 +57,18 @@ def record_leave(*, meeting: Meeting, peer_id: str, at: datetime) -> None:
     open_stay = (Presence.objects.filter(meeting=meeting, source=Presence.Source.EVENTS, peer_id=peer_id,
                                          left_at__isnull=True).order_by("-joined_at").first())
     if open_stay is not None:
-        Presence.objects.filter(pk=open_stay.pk, left_at__isnull=True).update(left_at=max(at, open_stay.joined_at))
+        left_at = max(at, open_stay.joined_at)
+        if Presence.objects.filter(pk=open_stay.pk, left_at__isnull=True).update(left_at=left_at):
+            _emit_presence("participant.left", meeting, open_stay, left_at)
+
+
+def _emit_presence(event_type: str, meeting: Meeting, stay: Presence, at: datetime) -> None:
+    """A hosted provider saw someone connect or go ("source": "provider"; the portal's own join flow
+    says "portal")."""
+    webhook_events.emit(meeting.organization_id, event_type, lambda: {
+        **webhook_events.participant_data(meeting, stay.invitation, occurrence=stay.occurrence, at=at,
+                                          peer_id=stay.peer_id),
+        "source": "provider"})
 
 
 def occurrence_at(meeting: Meeting, moment: datetime) -> Occurrence | None:

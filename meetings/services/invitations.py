@@ -207,8 +207,10 @@ def _role_reaches_room(invitation: Invitation) -> None:
 
 
 def _end_sessions(invitation: Invitation, reason: str) -> None:
-    JoinSession.objects.filter(invitation=invitation, ended_at__isnull=True).update(
-        ended_at=timezone.now(), end_reason=reason, connected=False)
+    live = JoinSession.objects.filter(invitation=invitation, ended_at__isnull=True)
+    leaving = list(live.values_list("pk", flat=True))
+    live.update(ended_at=timezone.now(), end_reason=reason, connected=False)
+    joining.sessions_left(leaving)
     realtime.send_after_commit(realtime.invitation_group(invitation.pk), {"type": "ended", "reason": reason})
 
 

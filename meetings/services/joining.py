@@ -16,6 +16,7 @@ from portal import outbox
 
 from .. import links, realtime
 from ..models import WATCHER_ROLES, Invitation, JoinLink, JoinSession, Kind, Meeting, Occurrence
+from ..webhooks import events as webhook_events
 
 
 class JoinDenied(Exception):
@@ -137,9 +138,13 @@ def _join(admission: Admission, now: datetime, guest_name: str) -> tuple[JoinSes
     link, invitation, occurrence = admission.link, admission.invitation, admission.occurrence
     role = invitation.role if invitation else "viewer"
     # First, and in every join: marks the sitting live and locks its row until commit, so joins of one
-    # sitting count its people one after another and two cannot both take its last place.
-    Occurrence.objects.filter(pk=occurrence.pk).update(status=Case(
-        When(status=Occurrence.Status.SCHEDULED, then=Value(Occurrence.Status.LIVE)), default=F("status")))
+    # sitting count its people one after another and two cannot both take its last place. The join
+    # that makes it live knows it did (meeting.started is emitted once).
+    became_live = occurrence.status == Occurrence.Status.SCHEDULED and Occurrence.objects.filter(
+        pk=occurrence.pk, status=Occurrence.Status.SCHEDULED).update(status=Occurrence.Status.LIVE)
+    if not became_live:
+        Occurrence.objects.filter(pk=occurrence.pk).update(status=Case(
+            When(status=Occurrence.Status.SCHEDULED, then=Value(Occurrence.Status.LIVE)), default=F("status")))
     live = JoinSession.objects.filter(occurrence=occurrence, ended_at__isnull=True)
     watcher = Q(invitation__role__in=WATCHER_ROLES)
     mine = Q(invitation=invitation) if invitation else Q(pk__in=[])
@@ -166,7 +171,35 @@ def _join(admission: Admission, now: datetime, guest_name: str) -> tuple[JoinSes
     session = JoinSession.objects.create(
         organization_id=link.organization_id, invitation=invitation, occurrence=occurrence,
         key_hash=links.token_hash(secret), admitted=admitted, started_at=now)
+    _emit_joined(session, invitation, occurrence, link.meeting, became_live=bool(became_live))
     return session, secret, taking_over
+
+
+def _emit_joined(session, invitation, occurrence, meeting, *, became_live: bool) -> None:
+    if became_live:
+        occurrence.status = Occurrence.Status.LIVE
+        webhook_events.emit(meeting.organization_id, "meeting.started",
+                            lambda: webhook_events.meeting_data(meeting, occurrence))
+    webhook_events.emit(meeting.organization_id, "participant.joined", lambda: {
+        **webhook_events.participant_data(meeting, invitation, occurrence=occurrence, at=session.started_at),
+        "source": "portal"})
+
+
+def sessions_left(session_ids) -> None:
+    """participant.left for stays that just ended (read back, so each says when and why)."""
+    if not session_ids:
+        return
+    sessions = (JoinSession.objects.filter(pk__in=list(session_ids), ended_at__isnull=False)
+                .select_related("invitation", "occurrence__meeting__room", "occurrence__meeting__owner"))
+    organization_ids = {s.organization_id for s in sessions}
+    if not any(webhook_events.wants(pk, "participant.left") for pk in organization_ids):
+        return
+    for stay in sessions:
+        meeting = stay.occurrence.meeting
+        webhook_events.emit(stay.organization_id, "participant.left", {
+            **webhook_events.participant_data(meeting, stay.invitation, occurrence=stay.occurrence,
+                                              at=stay.ended_at, reason=stay.end_reason),
+            "source": "portal"})
 
 
 def session_belongs_to(session: JoinSession, link: JoinLink) -> bool:
@@ -183,6 +216,8 @@ def end_session(session: JoinSession, reason: str) -> None:
     if ended:
         realtime.send_after_commit(realtime.session_group(session.pk), {"type": "ended", "reason": reason})
         realtime.refresh_room(session.occurrence_id)
+        if webhook_events.wants(session.organization_id, "participant.left"):
+            sessions_left([session.pk])
 
 
 def remove_from_room(session: JoinSession) -> None:
@@ -215,8 +250,13 @@ def leave(session: JoinSession) -> None:
 def mark_opened(link: JoinLink) -> None:
     """The pre-join page was seen in a browser (its script reports it; mail previewers run none)."""
     if link.invitation_id:
-        Invitation.objects.filter(pk=link.invitation_id, first_opened_at__isnull=True).update(
+        opened = Invitation.objects.filter(pk=link.invitation_id, first_opened_at__isnull=True).update(
             first_opened_at=timezone.now())
+        if opened and webhook_events.wants(link.organization_id, "invitation.opened"):
+            invitation = Invitation.objects.select_related("meeting__room", "meeting__owner").get(pk=link.invitation_id)
+            webhook_events.emit(link.organization_id, "invitation.opened", {
+                **webhook_events.meeting_data(invitation.meeting),
+                "invitation": webhook_events.invitation_data(invitation), "at": invitation.first_opened_at})
 
 
 # The room page pings every 15 s: a socket silent this long has died without a word.
@@ -239,7 +279,10 @@ def end_abandoned_sessions(*, grace: timedelta, silent_after: timedelta = SOCKET
     silent.update(connected=False, disconnected_at=F("last_seen_at"))  # a ping in between wins
     abandoned = JoinSession.objects.filter(ended_at__isnull=True, connected=False, disconnected_at__lt=now - grace)
     rooms |= set(abandoned.values_list("occurrence_id", flat=True))
-    count = abandoned.update(ended_at=F("disconnected_at"), end_reason=JoinSession.EndReason.LEFT)
+    leaving = list(abandoned.values_list("pk", flat=True))
+    count = JoinSession.objects.filter(pk__in=leaving, ended_at__isnull=True, connected=False).update(
+        ended_at=F("disconnected_at"), end_reason=JoinSession.EndReason.LEFT)
+    sessions_left(leaving)
     for occurrence_id in rooms:
         realtime.refresh_room(occurrence_id)
     return count

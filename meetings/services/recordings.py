@@ -28,6 +28,7 @@ from accounts.models import Organization
 
 from .. import links
 from ..models import Invitation, JoinSession, Recording, Visibility
+from ..webhooks import events as webhook_events
 
 
 class UploadRefused(ValidationError):
@@ -118,6 +119,7 @@ def recording_finish(*, recording: Recording, chunk_count: int, duration_seconds
     recording.status = Recording.Status.READY
     recording.finished_at = timezone.now()
     recording.save()
+    webhook_events.emit(recording.organization_id, "recording.ready", lambda: webhook_events.recording_data(recording))
     shutil.rmtree(folder, ignore_errors=True)
     return recording
 

@@ -15,6 +15,7 @@ from .. import realtime
 from ..models import Meeting, Occurrence, ProviderAccount, Room
 from ..providers import get_provider
 from ..recurrence import occurrence_starts
+from ..webhooks import events as webhook_events
 from . import joining
 
 MIN_DURATION = timedelta(minutes=5)
@@ -81,6 +82,17 @@ def room_create(*, organization, owner, name: str, **settings) -> Room:
     return Room.objects.create(organization=organization, owner=owner, name=name, **settings)
 
 
+def room_update(*, room: Room, **changes) -> Room:
+    """Change a room's name or the defaults new meetings start from (scheduled ones keep theirs)."""
+    if "name" in changes:
+        _check_line("name", changes["name"], Room._meta.get_field("name").max_length)
+    _check_settings({**room.settings_dict(), **changes})
+    for name, value in changes.items():
+        setattr(room, name, value)
+    room.save()
+    return room
+
+
 def _materialise(meeting: Meeting) -> None:
     """Create the occurrences of a new meeting."""
     Occurrence.objects.bulk_create([
@@ -129,6 +141,7 @@ def meeting_schedule(*, organization, room: Room, owner, title: str, start, end,
             organization=organization, room=room, owner=owner, title=title, description=description,
             start=start, end=end, timezone=timezone_name, rrule=rrule, **merged)
         _materialise(meeting)
+        webhook_events.emit(organization, "meeting.scheduled", lambda: webhook_events.meeting_data(meeting))
     # The provider's room is made on the first join (Provider.ensure_room), so scheduling never waits
     # on a provider, and a provider can still be switched until the meeting starts.
     return meeting
@@ -169,6 +182,7 @@ def meeting_update(*, meeting: Meeting, **changes) -> Meeting:
             _replan(meeting, after=timezone.now())
         meeting.occurrences.filter(modified=False, status=Occurrence.Status.SCHEDULED).update(title_override="")
         _notify_invitees(meeting, "update")
+        webhook_events.emit(meeting.organization_id, "meeting.updated", lambda: webhook_events.meeting_data(meeting))
     return meeting
 
 
@@ -187,6 +201,8 @@ def occurrence_update(*, occurrence: Occurrence, start, end, title: str = "") ->
         meeting.ical_sequence += 1
         meeting.save(update_fields=["ical_sequence", "updated_at"])
         _notify_invitees(meeting, "update", occurrence)
+        webhook_events.emit(meeting.organization_id, "meeting.updated",
+                            lambda: webhook_events.meeting_data(meeting, occurrence))
     return occurrence
 
 
@@ -196,7 +212,10 @@ def _end_live_sessions(occurrences) -> None:
     live = JoinSession.objects.filter(occurrence__in=occurrences, ended_at__isnull=True)
     for occurrence_id in set(live.values_list("occurrence_id", flat=True)):
         realtime.send_after_commit(realtime.room_group(occurrence_id), {"type": "ended", "reason": "ended"})
-    live.update(ended_at=timezone.now(), end_reason=JoinSession.EndReason.ENDED, connected=False)
+    leaving = list(live.values_list("pk", flat=True))
+    now = timezone.now()
+    live.update(ended_at=now, end_reason=JoinSession.EndReason.ENDED, connected=False)
+    joining.sessions_left(leaving)
 
 
 def occurrence_cancel(*, occurrence: Occurrence) -> None:
@@ -209,6 +228,8 @@ def occurrence_cancel(*, occurrence: Occurrence) -> None:
         meeting.ical_sequence += 1
         meeting.save(update_fields=["ical_sequence", "updated_at"])
         _notify_invitees(meeting, "cancel", occurrence)
+        webhook_events.emit(meeting.organization_id, "meeting.cancelled",
+                            lambda: webhook_events.meeting_data(meeting, occurrence))
 
 
 def meeting_cancel(*, meeting: Meeting) -> None:
@@ -220,6 +241,7 @@ def meeting_cancel(*, meeting: Meeting) -> None:
         _end_live_sessions(upcoming)
         upcoming.update(status=Occurrence.Status.CANCELLED)
         _notify_invitees(meeting, "cancel")
+        webhook_events.emit(meeting.organization_id, "meeting.cancelled", lambda: webhook_events.meeting_data(meeting))
 
 
 def occurrence_end(*, occurrence: Occurrence) -> None:
@@ -229,6 +251,14 @@ def occurrence_end(*, occurrence: Occurrence) -> None:
         occurrence.save(update_fields=["status"])
         _end_live_sessions([occurrence])
         joining.tell_hosted_provider(occurrence.meeting, "close")
+        _emit_ended([occurrence])
+
+
+def _emit_ended(occurrences) -> None:
+    for occurrence in occurrences:
+        meeting = occurrence.meeting
+        webhook_events.emit(meeting.organization_id, "meeting.ended", lambda meeting=meeting, occurrence=occurrence:
+                            webhook_events.meeting_data(meeting, occurrence))
 
 
 def ownership_transfer(*, meeting_or_room, new_owner, organization) -> None:
@@ -242,7 +272,14 @@ def ownership_transfer(*, meeting_or_room, new_owner, organization) -> None:
 
 def close_finished_occurrences(*, grace: timedelta) -> int:
     """Mark sittings whose time (plus grace) is over as ended; beat runs this."""
-    finished = Occurrence.objects.filter(
-        end__lt=timezone.now() - grace, status__in=[Occurrence.Status.SCHEDULED, Occurrence.Status.LIVE])
-    _end_live_sessions(finished)
-    return finished.update(status=Occurrence.Status.ENDED)
+    open_statuses = [Occurrence.Status.SCHEDULED, Occurrence.Status.LIVE]
+    with transaction.atomic():
+        finished = list(Occurrence.objects.select_for_update(of=("self",)).select_related("meeting").filter(
+            end__lt=timezone.now() - grace, status__in=open_statuses))
+        _end_live_sessions(finished)
+        count = Occurrence.objects.filter(pk__in=[o.pk for o in finished], status__in=open_statuses).update(
+            status=Occurrence.Status.ENDED)
+        for occurrence in finished:
+            occurrence.status = Occurrence.Status.ENDED
+        _emit_ended(finished)
+    return count

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from ..models import Invitation, Meeting, MeetingSync, Occurrence, OccurrenceUsage, Presence, Recording
 from ..providers import get_provider
+from ..webhooks import events as webhook_events
 
 # Statistics arrive every 30 seconds; a read this long after a sitting's window sees all of them.
 STATISTICS_SETTLE = timedelta(hours=1)
@@ -49,12 +50,23 @@ def sync_recordings(meeting: Meeting) -> dict:
         }
         if found.started_at:
             values.update(started_at=found.started_at, occurrence=occurrence_at(meeting, found.started_at))
-        created += _upsert(Recording, {"meeting": meeting, "provider": meeting.provider,
-                                       "provider_recording_id": found.provider_id}, values)
+        lookup = {"meeting": meeting, "provider": meeting.provider, "provider_recording_id": found.provider_id}
+        was_ready = Recording.objects.filter(**lookup, status=Recording.Status.READY).exists()
+        created += _upsert(Recording, lookup, values)
+        if found.ready and not was_ready:
+            _emit_ready(meeting, lookup)
     gone = meeting.recordings.filter(provider=meeting.provider).exclude(provider_recording_id="").exclude(
         provider_recording_id__in=seen)
     removed, _ = gone.delete()
     return {"videos": len(seen), "created": created, "removed": removed}
+
+
+def _emit_ready(meeting: Meeting, lookup: dict) -> None:
+    """recording.ready once per recording: when the provider first says it is ready. Two syncs racing
+    may both see it not ready yet; the receiver tells them apart by the recording's code."""
+    if webhook_events.wants(meeting.organization_id, "recording.ready"):
+        recording = Recording.objects.select_related("meeting__room", "meeting__owner", "occurrence").get(**lookup)
+        webhook_events.emit(meeting.organization_id, "recording.ready", webhook_events.recording_data(recording))
 
 
 def _provider(meeting: Meeting):

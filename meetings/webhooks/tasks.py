@@ -1,0 +1,40 @@
+"""Celery tasks of outgoing webhooks (registered through meetings.tasks)."""
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from accounts.models import User
+from portal import outbox
+
+from . import services
+from .models import WebhookEndpoint
+
+
+@shared_task(acks_late=True)
+@outbox.pending_task(exclusive=True, max_attempts=5)
+def deliver_webhook(delivery_id: int) -> None:
+    """One attempt of one delivery. Exclusive: the outbox row is locked while the receiver is called
+    and the attempt is recorded, with the next try queued, in the same transaction, so two copies of
+    this message never both send. A failed attempt is no task failure: the delivery's own schedule
+    (services.retry_schedule) queues the next one."""
+    services.attempt(delivery_id)
+
+
+@shared_task(acks_late=True)
+@outbox.pending_task(exclusive=True, max_attempts=6)
+def send_endpoint_disabled_email(endpoint_id: int, user_id: int) -> None:
+    endpoint = WebhookEndpoint.objects.select_related("organization").filter(pk=endpoint_id).first()
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if endpoint is None or user is None or endpoint.enabled:  # deleted or enabled again meanwhile
+        return
+    context = {"user": user, "endpoint": endpoint, "organization": endpoint.organization,
+               "endpoint_url": settings.SITE_URL.rstrip("/") + reverse(
+                   "webhook_endpoint", args=[endpoint.organization.slug, endpoint.code])}
+    message = EmailMultiAlternatives(
+        subject=f"Webhook endpoint disabled in {endpoint.organization.name}",
+        body=render_to_string("meetings/email/webhook_disabled.txt", context), to=[user.email])
+    message.attach_alternative(render_to_string("meetings/email/webhook_disabled.html", context), "text/html")
+    message.send()
