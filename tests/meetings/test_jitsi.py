@@ -21,6 +21,8 @@ from django.utils import timezone
 from meetings.models import JoinSession
 from meetings.providers import get_provider
 from meetings.providers.base import NotSupported
+from meetings.providers.jitsi.frame import frame_origin as configured_frame_origin
+from meetings.providers.jitsi.frame import setting_problem, site_of
 from meetings.providers.jitsi.provider import MODERATOR_NOTE, room_name
 from meetings.providers.signing import new_rsa_pair
 from meetings.services import joining
@@ -309,6 +311,52 @@ def test_without_a_frame_origin_a_jitsi_room_answers_a_clear_503_and_the_check_s
         assert frame_check.name == "Frame origin" and not frame_check.ok and "JITSI_FRAME_ORIGIN" in frame_check.detail
     settings.JITSI_FRAME_ORIGIN = ""
     assert b"operator must set JITSI_FRAME_ORIGIN" in browser.get(f"/j/{person.token}/room/").content
+
+
+@pytest.mark.parametrize(("site_url", "value", "site"), [
+    ("https://portal.example.co.uk", "https://jitsi-frame.example.co.uk", "example.co.uk"),
+    ("https://meet.example.com", "https://jitsi-frames.example.com", "example.com"),
+    ("https://a.b.example.com", "https://frames.example.com:8443", "example.com"),
+    ("https://example.github.io", "https://frames.example.github.io", "example.github.io"),
+])
+def test_a_frame_origin_on_the_portals_own_site_is_refused_with_the_site_named(account, settings, site_url, value,
+                                                                              site):
+    settings.SITE_URL, settings.JITSI_FRAME_ORIGIN = site_url, value
+    problem = setting_problem()
+    assert "JITSI_FRAME_ORIGIN must be another site than the portal's SITE_URL" in problem
+    assert configured_frame_origin() == ""
+    if value.startswith("https://jitsi-frame"):  # a sibling, not a subdomain: only the site tells
+        assert f"one site, {site}" in problem
+    frame_check = get_provider("jitsi", account).check_connection()[1]
+    assert frame_check.name == "Frame origin" and not frame_check.ok and frame_check.detail == problem
+    person = InvitationFactory(meeting=jitsi_meeting(account))
+    response = enter(person).get(f"/j/{person.token}/room/")
+    assert response.status_code == 503 and b"another site" in response.content and b"eyJ" not in response.content
+
+
+@pytest.mark.parametrize(("site_url", "value"), [
+    ("https://example.github.io", "https://other.github.io"),  # github.io is a public suffix (private section)
+    ("https://portal.example.co.uk", "https://frames.example-frames.co.uk"),
+    ("https://meet.example.com", "https://jitsi-frames.example.net"),
+    ("https://meet.example.com", "https://example.com.frames.example.org"),
+])
+def test_a_frame_origin_on_another_site_is_accepted(account, settings, site_url, value):
+    settings.SITE_URL, settings.JITSI_FRAME_ORIGIN = site_url, value
+    assert setting_problem() == "" and configured_frame_origin() == value
+    frame_check = get_provider("jitsi", account).check_connection()[1]
+    assert frame_check.ok and value in frame_check.detail
+    person = InvitationFactory(meeting=jitsi_meeting(account))
+    page = enter(person).get(f"/j/{person.token}/room/")
+    assert page.status_code == 200 and attributes(page.content.decode(), "jitsi-frame")["data-frame-origin"] == value
+
+
+@pytest.mark.parametrize(("host", "site"), [
+    ("portal.example.co.uk", "example.co.uk"), ("Jitsi-Frame.Example.CO.UK.", "example.co.uk"),
+    ("example.github.io", "example.github.io"), ("github.io", "github.io"), ("127.0.0.1", "127.0.0.1"),
+    ("[::1]", "[::1]"), ("localhost", "localhost"), ("a.b.c.example.com", "example.com"),
+])
+def test_a_site_is_the_registrable_domain_by_the_public_suffix_list(host, site):
+    assert site_of(host) == site
 
 
 def test_the_frame_hosts_name_is_allowed_when_the_setting_is_given():

@@ -5,13 +5,16 @@ The room page (the portal's origin, guarded by the join link and the join sessio
 no session, and hands it the person's JWT by postMessage once it says it is ready. The frame is not
 an opaque origin (an opaque origin, and every frame inside it, gets no camera or microphone), yet
 the Jitsi domain's script never runs in the portal's origin: the frame origin is another site, so
-no portal cookie is ever sent with its requests and it cannot read the portal's pages.
+no portal cookie is ever sent with its requests and it cannot read the portal's pages. A site is what
+browsers reckon: a registrable domain by the Public Suffix List (portal.example.co.uk and
+frames.example.co.uk are one site; a.github.io and b.github.io are two).
 
 That host serves exactly two addresses: the frame document and its one static script. Every other
 address (the portal's pages, its other static files) answers 404 there, and the frame document
 answers 404 on the portal's own host.
 """
 
+import functools
 import ipaddress
 from urllib.parse import urlencode, urlsplit
 
@@ -20,6 +23,7 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse
 from django.http.request import split_domain_port
 from django.templatetags.static import static
+from publicsuffixlist import PublicSuffixList
 
 FRAME_PATH = "/jitsi-frame/"
 SCRIPT = "jitsi_frame.js"
@@ -45,6 +49,22 @@ def _loopback(host: str) -> bool:
         return False
 
 
+@functools.cache
+def _public_suffixes() -> PublicSuffixList:
+    return PublicSuffixList()  # the list the package bundles: nothing is fetched
+
+
+def site_of(host: str) -> str:
+    """A host's site as browsers reckon it: its registrable domain (one label under a public suffix, the
+    list's private section included), or the host itself for an IP address, a single name or a suffix."""
+    host = host.lower().rstrip(".")
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return host
+    except ValueError:
+        return _public_suffixes().privatesuffix(host) or host
+
+
 def frame_origin_problem(value: str) -> str:
     """Why JITSI_FRAME_ORIGIN cannot serve the frame, or "" when it can."""
     if not value:
@@ -65,6 +85,10 @@ def frame_origin_problem(value: str) -> str:
     if host == portal or host.endswith("." + portal) or portal.endswith("." + host):
         return ("JITSI_FRAME_ORIGIN must be another site than the portal's SITE_URL (not its host, a subdomain "
                 "or a parent of it), so the Jitsi domain's script never runs in the portal's origin or site.")
+    if portal and site_of(host) == site_of(portal):
+        return (f"JITSI_FRAME_ORIGIN must be another site than the portal's SITE_URL: {host} and {portal} are one "
+                f"site, {site_of(host)}, so the Jitsi domain's script would run in the portal's site. Give a host "
+                "under another registrable domain, such as https://jitsi-frames.example.net.")
     return ""
 
 
