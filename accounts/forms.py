@@ -3,7 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from portal.validators import validate_single_line
 
-from .models import Membership, User
+from .models import ApiKey, Membership, User
 
 
 class SignInForm(forms.Form):
@@ -33,3 +33,12 @@ class ProfileForm(forms.ModelForm):
         model = User
         fields = ["full_name", "timezone"]
 
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=100, validators=[validate_single_line],
+                           help_text="What uses it, e.g. “LMS sync”.")
+    scopes = forms.MultipleChoiceField(choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple,
+                                       initial=[ApiKey.Scope.READ])
+    expires_on = forms.DateField(required=False, label="Expires on", widget=forms.DateInput(attrs={"type": "date"}),
+                                 help_text="Empty: until revoked.")

@@ -198,3 +198,36 @@ class MembershipInvitation(TenantModel):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.expires_at > now()
+
+
+class ApiKey(TenantModel):
+    """A key other systems call the REST API with (`Authorization: Bearer <key>`), made by an
+    organization admin. Only its SHA-256 is kept: the key is shown once, when it is made. It acts
+    for its organization with an admin's reach, narrowed to its scopes, while the admin who made it
+    is still one."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read meetings, invitations, attendance, recordings and usage"
+        WRITE = "write", "Schedule, change and cancel meetings; invite and withdraw people"
+        LINKS = "links", "Receive personal join links"
+        MEMBERS = "members", "List, invite, change and remove members"
+
+    name = models.CharField(max_length=100, validators=[validate_single_line])
+    prefix = models.CharField(max_length=16, unique=True, help_text="Shown to tell keys apart; not secret.")
+    secret_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now())

@@ -18,4 +18,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/members/", views.member_list, name="member_list"),
     path("o/<slug:org_slug>/members/<str:member_code>/role/", views.member_change_role, name="member_change_role"),
     path("o/<slug:org_slug>/members/<str:member_code>/remove/", views.member_remove, name="member_remove"),
+    path("o/<slug:org_slug>/integrations/api-keys/", views.api_key_list, name="api_key_list"),
+    path("o/<slug:org_slug>/integrations/api-keys/<str:key_code>/revoke/", views.api_key_revoke,
+         name="api_key_revoke"),
 ]

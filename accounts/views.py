@@ -1,3 +1,4 @@
+from datetime import datetime, time
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -12,9 +13,9 @@ from django.utils import timezone
 
 from portal import ratelimit
 
-from . import selectors, services
-from .forms import MemberAddForm, MemberRoleForm, PasswordSignInForm, ProfileForm, SignInForm
-from .models import Membership, MembershipInvitation
+from . import api_keys, selectors, services
+from .forms import ApiKeyForm, MemberAddForm, MemberRoleForm, PasswordSignInForm, ProfileForm, SignInForm
+from .models import ApiKey, Membership, MembershipInvitation
 from .oidc import SESSION_ACTIVE_ORG
 from .tenancy import get_scoped_or_404, organization_view
 
@@ -207,3 +208,45 @@ def profile(request):
         messages.success(request, "Your profile was saved.")
         return redirect("profile")
     return render(request, "accounts/profile.html", {"form": form})
+
+
+# --- API keys --------------------------------------------------------------------------------------
+
+NEW_KEY = "new_api_key"
+
+
+@organization_view(minimum_role=Membership.Role.ADMIN)
+def api_key_list(request):
+    """The organization's API keys; a new key's full text is shown once, on the page after it is made."""
+    form = ApiKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        expires_on = form.cleaned_data["expires_on"]
+        expires_at = None
+        if expires_on:
+            zone = timezone.get_current_timezone()
+            expires_at = timezone.make_aware(datetime.combine(expires_on, time.max.replace(microsecond=0)), zone)
+        try:
+            key, raw = api_keys.api_key_create(organization=request.organization, created_by=request.user,
+                                               name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
+                                               expires_at=expires_at)
+        except ValidationError as error:
+            form.add_error("expires_on" if "expires_at" in getattr(error, "error_dict", {}) else None,
+                           " ".join(error.messages))
+        else:
+            request.session[NEW_KEY] = {"code": key.code, "key": raw}
+            return redirect("api_key_list", request.organization.slug)
+    new_key = request.session.pop(NEW_KEY, None)
+    keys = ApiKey.objects.of(request.organization).select_related("created_by")
+    page = Paginator(keys, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/api_keys.html", {"form": form, "page": page, "new_key": new_key,
+                                                      "now": timezone.now()})
+
+
+@organization_view(minimum_role=Membership.Role.ADMIN)
+def api_key_revoke(request, key_code):
+    key = get_scoped_or_404(ApiKey, request.organization, code=key_code)
+    if request.method == "POST":
+        api_keys.api_key_revoke(key=key)
+        messages.success(request, f"The key “{key.name}” was revoked; calls with it now answer 401.")
+        return redirect("api_key_list", request.organization.slug)
+    return render(request, "accounts/api_key_revoke.html", {"key": key})

@@ -39,3 +39,22 @@ class PendingTask(models.Model):
         if self.failed_at:
             return "failed"
         return "running" if self.started_at else "queued"
+
+
+class IdempotentRequest(models.Model):
+    """The first answer to a POST sent with an Idempotency-Key, kept so a retry gets it again instead
+    of doing the work twice (portal/api/idempotency.py). Keys are per API caller."""
+
+    caller = models.CharField(max_length=100, help_text="The API key's prefix or the signed-in user.")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path and body.")
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["caller", "key"], name="one_answer_per_idempotency_key")]
+        indexes = [models.Index(fields=["created_at"], name="idempotent_request_age")]
+
+    def __str__(self):
+        return f"{self.caller} {self.key}"

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "mozilla_django_oidc",
     "portal",
     "accounts",
@@ -195,6 +197,9 @@ JOIN_GRACE_MINUTES_AFTER = env.int("JOIN_GRACE_MINUTES_AFTER", default=30)
 # Join attempts per minute, per client address and per link.
 JOIN_RATE_PER_IP = env.int("JOIN_RATE_PER_IP", default=30)
 JOIN_RATE_PER_LINK = env.int("JOIN_RATE_PER_LINK", default=10)
+# Room page loads per join session (stay) in 10 minutes: each mints a provider token. A person loads it
+# once, and again after a role change or a lost connection; a page reloading in a loop is refused (429).
+ROOM_PAGE_LOADS_PER_STAY = env.int("ROOM_PAGE_LOADS_PER_STAY", default=20)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
@@ -309,12 +314,38 @@ CELERY_BEAT_SCHEDULE = {
     "discard-stalled-recordings": {"task": "meetings.tasks.discard_stalled_recordings", "schedule": 900.0},
     "sync-hosted-meetings": {"task": "meetings.tasks.sync_hosted_meetings", "schedule": 600.0},
     "sweep-pending-tasks": {"task": "portal.tasks.sweep_pending_tasks", "schedule": OUTBOX_SWEEP_SECONDS},
+    "forget-old-idempotency-keys": {"task": "portal.tasks.forget_old_idempotency_keys", "schedule": 3600.0},
 }
 
+# The REST API (/api/v1/, portal/api/): API keys or the session, one error shape, cursor pages,
+# JSON only, and an OpenAPI 3 schema drf-spectacular writes from the views.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["portal.api.access.ApiKeyAuthentication",
+                                       "portal.api.access.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["portal.api.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "portal.api.errors.handle",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Meeting portal API",
+    "DESCRIPTION": "Meetings, invitations, join links, attendance, recordings, usage and members of one "
+                   "organization. Authenticate with `Authorization: Bearer <API key>`.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # the docs page's assets come from the portal, never a CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {"InviteeRoleEnum": "meetings.models.Role",
+                            "MemberRoleEnum": "accounts.models.Membership.Role"},
+}
+# Requests per minute per API key (or signed-in person), counted across all web processes.
+API_REQUESTS_PER_MINUTE = env.int("API_REQUESTS_PER_MINUTE", default=600)
+# How long a POST's Idempotency-Key keeps its first answer.
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 
 # Sign-in limits on the shared cache (portal/ratelimit.py): failed password and set-password attempts
 # per account and per client address, and email-entry lookups (which tell whose identity provider

@@ -1,4 +1,5 @@
-"""The outbox's background side: the periodic sweep, and a starting worker taking back its work."""
+"""Background upkeep: the outbox's periodic sweep, a starting worker taking back its work, and
+forgetting old Idempotency-Key answers."""
 
 import logging
 
@@ -14,6 +15,13 @@ logger = logging.getLogger(__name__)
 def sweep_pending_tasks() -> int:
     """Beat, every OUTBOX_SWEEP_SECONDS: send again whatever is due and not done."""
     return outbox.sweep()
+
+
+@shared_task
+def forget_old_idempotency_keys() -> int:
+    from .api import idempotency
+
+    return idempotency.forget_old()
 
 
 @worker_ready.connect

@@ -10,6 +10,7 @@ handler500 = "portal.outage.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("portal.api.urls")),
     path("", include("accounts.urls")),
     path("", include("meetings.urls")),
 ]
