@@ -25,6 +25,8 @@ from ..services.joining import JoinDenied
 
 logger = logging.getLogger(__name__)
 
+ROOM_PAGE_WINDOW_SECONDS = 600  # settings.ROOM_PAGE_LOADS_PER_STAY counts the room page's loads over this
+
 SESSION_ENDED_STATUS = {
     JoinSession.EndReason.REPLACED: (409, "You joined from somewhere else",
                                      "This link was used to join from another tab or device, so this one left the "
@@ -63,11 +65,11 @@ def _recordings_for_invitee(link) -> list:
     return list(link.meeting.recordings.filter(status=Recording.Status.READY).exclude(visibility=Visibility.HOSTS))
 
 
-def _too_many(request):
+def _too_many(request, retry_after: int = 60, message: str = "Wait a minute, then try again.", meeting=None):
     response = render(request, "meetings/join/denied.html", {
-        "denial": {"title": "Too many attempts", "message": "Wait a minute, then try again.", "code": "rate_limited"}},
+        "denial": {"title": "Too many attempts", "message": message, "code": "rate_limited"}, "meeting": meeting},
         status=429)
-    response["Retry-After"] = "60"
+    response["Retry-After"] = str(retry_after)
     return response
 
 
@@ -143,6 +145,15 @@ def join_room(request, token):
     if session.ended_at:
         return _ended(request, session, token)
     meeting, invitation = session.occurrence.meeting, session.invitation
+    # Each load mints a provider token (and may call the provider): a page reloading in a loop stops here.
+    # A page to read: with the cache down it goes on uncounted.
+    loads = ratelimit.Attempt(ratelimit.Limit("room-page", str(session.pk), settings.ROOM_PAGE_LOADS_PER_STAY,
+                                              ROOM_PAGE_WINDOW_SECONDS), fail_open=True)
+    if not loads.allowed:
+        wait = ratelimit.wait_text(loads.retry_after)
+        return _too_many(request, loads.retry_after, meeting=meeting, message=(
+            f"This room page was loaded too many times in a short while. Wait {wait}, then reload it; "
+            "your link stays valid."))
     try:
         ticket = get_provider(meeting.provider, meeting.provider_account).join(
             meeting=meeting, occurrence=session.occurrence, invitation=invitation, session=session)
