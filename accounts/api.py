@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from portal.api.errors import from_django
 from portal.api.idempotency import idempotent
 from portal.api.inputs import Input
+from portal.api.pagination import paged
 from portal.api.views import ApiView
 
 from . import services
@@ -63,7 +64,7 @@ class MemberList(ApiView):
     ordering = ("created_at", "pk")
 
     @extend_schema(parameters=[OpenApiParameter("q", str, description="Part of an email address or name.")],
-                   responses=MemberSerializer(many=True), summary="The organization's members")
+                   responses=paged(MemberSerializer), summary="The organization's members")
     def get(self, request):
         members = Membership.objects.of(request.caller.organization).select_related("user")
         if query := request.query_params.get("q", "").strip()[:100]:

@@ -17,6 +17,7 @@ from accounts.models import ApiKey, Membership, User
 from accounts.tenancy import get_scoped_or_404
 from portal.api.errors import ApiError, from_django
 from portal.api.idempotency import idempotent
+from portal.api.pagination import paged
 from portal.api.views import ApiView
 
 from ..models import Invitation, Meeting, Occurrence, Recording, Room
@@ -108,7 +109,7 @@ def _time_filter(request, name):
 # --- Rooms -----------------------------------------------------------------------------------------
 
 class RoomList(ApiView):
-    @extend_schema(responses=s.RoomSerializer(many=True), summary="Rooms the caller manages")
+    @extend_schema(responses=paged(s.RoomSerializer), summary="Rooms the caller manages")
     def get(self, request):
         return self.page(_rooms(request.caller), s.RoomSerializer)
 
@@ -151,7 +152,7 @@ class MeetingList(ApiView):
             OpenApiParameter("status", str, enum=Meeting.Status.values),
             OpenApiParameter("host", str, description="The owner's or a co-host's email."),
         ],
-        responses=s.MeetingSerializer(many=True))
+        responses=paged(s.MeetingSerializer))
     def get(self, request):
         meetings = _meetings(request.caller)
         after, before = _time_filter(request, "starts_after"), _time_filter(request, "starts_before")
@@ -229,7 +230,7 @@ class MeetingCancel(ApiView):
 
 
 class MeetingEnd(ApiView):
-    @extend_schema(request=None, responses=s.OccurrenceSerializer(many=True),
+    @extend_schema(request=None, responses=paged(s.OccurrenceSerializer),
                    summary="End the sittings that are live now, for everyone in them")
     @idempotent
     def post(self, request, code):
@@ -246,7 +247,7 @@ class MeetingEnd(ApiView):
 class OccurrenceList(ApiView):
     ordering = ("start", "pk")
 
-    @extend_schema(responses=s.OccurrenceSerializer(many=True), summary="A meeting's sittings")
+    @extend_schema(responses=paged(s.OccurrenceSerializer), summary="A meeting's sittings")
     def get(self, request, code):
         meeting = _meeting(request.caller, code)
         return self.page(meeting.occurrences.select_related("meeting"), s.OccurrenceSerializer)
@@ -291,7 +292,7 @@ def _link(token: str) -> str:
 class InvitationList(ApiView):
     ordering = ("created_at", "pk")
 
-    @extend_schema(responses=s.InvitationSerializer(many=True), summary="A meeting's invitations")
+    @extend_schema(responses=paged(s.InvitationSerializer), summary="A meeting's invitations")
     def get(self, request, code):
         meeting = _meeting(request.caller, code)
         return self.page(meeting.invitations.select_related("meeting"), s.InvitationSerializer)
@@ -393,7 +394,7 @@ class Attendance(ApiView):
 
 
 class RecordingList(ApiView):
-    @extend_schema(responses=s.RecordingSerializer(many=True), summary="A meeting's recordings")
+    @extend_schema(responses=paged(s.RecordingSerializer), summary="A meeting's recordings")
     def get(self, request, code):
         meeting = _meeting(request.caller, code)
         self.ordering = ("-started_at", "-pk")

@@ -9,3 +9,14 @@ class Cursor(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 200
     ordering = ("-created_at", "-pk")
+
+
+def paged(serializer_class):
+    """The schema of one cursor page of `serializer_class` rows (for extend_schema)."""
+    from rest_framework import serializers
+
+    return type(f"Paged{serializer_class.__name__.removesuffix('Serializer')}List", (serializers.Serializer,), {
+        "next": serializers.URLField(allow_null=True, help_text="The next page, or null on the last one."),
+        "previous": serializers.URLField(allow_null=True),
+        "results": serializer_class(many=True),
+    })
