@@ -6,12 +6,13 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
+from django.utils.timezone import now
 
 from portal import http
 from portal.validators import public_hostname_problem
 
 from . import oidc, services
-from .models import IdentityProvider, Membership, MembershipInvitation, OIDCIdentity, Organization, User
+from .models import ApiKey, IdentityProvider, Membership, MembershipInvitation, OIDCIdentity, Organization, User
 
 ADMIN_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
 GROUP_ROLES = (Membership.Role.ADMIN, Membership.Role.HOST, Membership.Role.MEMBER)
@@ -407,3 +408,29 @@ class UserAdmin(OrganizationScopedAdmin, DjangoUserAdmin):
         if not request.user.is_superuser and str(id) != str(request.user.pk):
             raise PermissionDenied("Only superusers change another person's password.")
         return super().user_change_password(request, id, form_url)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(OrganizationScopedAdmin):
+    """Keys are made on the organization's API keys page, where the key is shown once; here operators
+    see them and revoke them. Only the hash is stored, so there is nothing secret to show."""
+
+    list_display = ("name", "prefix", "organization", "scopes", "created_by", "created_at", "expires_at",
+                    "last_used_at", "revoked_at")
+    list_filter = (ORGANIZATION_FILTER,)
+    search_fields = ("name", "prefix", "created_by__email")
+    fields = ("organization", "name", "prefix", "scopes", "created_by", "created_at", "expires_at", "last_used_at",
+              "revoked_at")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset):
+        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=now())
+        self.message_user(request, f"{revoked} key(s) revoked; calls with them now answer 401.")

@@ -96,3 +96,20 @@ def test_group_roles_must_name_real_roles(client, superuser, acme, idp_a):
 
     assert b"Unknown roles: emperor" in response.content
     assert not IdentityProvider.objects.exists()
+
+
+def test_staff_see_and_revoke_only_their_organizations_api_keys(client, staff_admin_of_acme, alice, charlie):
+    from accounts.api_keys import api_key_create
+    from accounts.models import ApiKey
+
+    ours, raw = api_key_create(organization=alice.organization, created_by=alice.user, name="LMS", scopes=["read"])
+    theirs, _ = api_key_create(organization=charlie.organization, created_by=charlie.user, name="CRM",
+                               scopes=["read"])
+    client.force_login(staff_admin_of_acme)
+
+    listing = client.get("/admin/accounts/apikey/").content.decode()
+    assert ours.prefix in listing and theirs.prefix not in listing and raw not in listing
+    client.post("/admin/accounts/apikey/", {"action": "revoke", "_selected_action": [ours.pk, theirs.pk]})
+
+    assert ApiKey.objects.get(pk=ours.pk).revoked_at is not None
+    assert ApiKey.objects.get(pk=theirs.pk).revoked_at is None
