@@ -2,8 +2,11 @@ from django.urls import path
 
 from .providers import provider_urlpatterns
 from .views import calendar, hosts, join, provider_accounts, recordings, reports
+from .webhooks import views as webhooks
 
 M = "o/<slug:org_slug>/meetings/<str:meeting_code>/"
+W = "o/<slug:org_slug>/integrations/webhooks/"
+E = W + "<str:endpoint_code>/"
 
 urlpatterns = [
     path("o/<slug:org_slug>/", hosts.dashboard, name="organization_home"),
@@ -27,6 +30,15 @@ urlpatterns = [
          name="provider_account_check"),
     path("o/<slug:org_slug>/providers/<str:account_code>/keys/", provider_accounts.account_generate_key,
          name="provider_account_generate_key"),
+    path(W, webhooks.endpoint_list, name="webhook_endpoints"),
+    path(W + "new/", webhooks.endpoint_new, name="webhook_endpoint_new"),
+    path(E, webhooks.endpoint_detail, name="webhook_endpoint"),
+    path(E + "edit/", webhooks.endpoint_edit, name="webhook_endpoint_edit"),
+    path(E + "secret/", webhooks.endpoint_roll_secret, name="webhook_endpoint_roll_secret"),
+    path(E + "enable/", webhooks.endpoint_enable, name="webhook_endpoint_enable"),
+    path(E + "delete/", webhooks.endpoint_delete, name="webhook_endpoint_delete"),
+    path(E + "deliveries/<str:delivery_code>/", webhooks.delivery_detail, name="webhook_delivery"),
+    path(E + "deliveries/<str:delivery_code>/resend/", webhooks.delivery_resend, name="webhook_delivery_resend"),
     path(M + "invite/", hosts.invite, name="invite"),
     path(M + "invite/members/", hosts.invite_members, name="invite_members"),
     path(M + "invite/paste/", hosts.invite_paste, name="invite_paste"),
