@@ -12,7 +12,7 @@ from django.test import Client
 from meetings.models import Recording
 
 from .factories import InvitationFactory, MeetingFactory, ProviderAccountFactory
-from .test_tenancy_walk import ROUTES
+from .test_tenancy_walk import ROUTES, webhook_codes
 
 HOSTILE = {
     "nul": "%00",
@@ -35,7 +35,8 @@ def every_row_count() -> dict:
 def own(alice, acme):
     meeting = MeetingFactory(organization=acme, owner=alice.user)
     invitation = InvitationFactory(meeting=meeting)
-    return {"org_slug": acme.slug, "member_code": alice.code, "meeting_code": meeting.code,
+    return {**webhook_codes(acme),
+            "org_slug": acme.slug, "member_code": alice.code, "meeting_code": meeting.code,
             "room_code": meeting.room.code, "occurrence_code": meeting.occurrences.first().code,
             "invitation_code": invitation.code, "token": invitation.token,
             "recording_code": Recording.objects.create(organization=acme, meeting=meeting, status="ready").code,

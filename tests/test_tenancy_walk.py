@@ -73,13 +73,25 @@ def fill(route: str, values: dict) -> str:
     return "/" + route
 
 
+def webhook_codes(organization) -> dict:
+    """A webhook endpoint of the organization with one delivery, by their codes."""
+    from meetings.models import WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(organization=organization, url="https://hooks.example.com/portal",
+                                              events=["meeting.scheduled"])
+    delivery = WebhookDelivery.objects.create(organization=organization, endpoint=endpoint,
+                                              event_type="meeting.scheduled", body="{}")
+    return {"endpoint_code": endpoint.code, "delivery_code": delivery.code}
+
+
 @pytest.fixture
 def foreign(charlie):
     """Globex's objects, one of each kind, addressed by their public codes."""
     other = MembershipFactory(organization=charlie.organization, role="host")
     meeting = MeetingFactory(organization=charlie.organization, owner=charlie.user)
     invitation = InvitationFactory(meeting=meeting)
-    return {"member_code": other.code, "meeting_code": meeting.code, "room_code": meeting.room.code,
+    return {**webhook_codes(charlie.organization),
+            "member_code": other.code, "meeting_code": meeting.code, "room_code": meeting.room.code,
             "occurrence_code": meeting.occurrences.first().code, "invitation_code": invitation.code,
             "recording_code": Recording.objects.create(organization=charlie.organization, meeting=meeting,
                                                        status="ready").code,
