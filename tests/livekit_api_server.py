@@ -15,26 +15,22 @@ Signalling: GET /rtc, /rtc/v1 (and under a path prefix) with `Upgrade: websocket
 query (the SDK's `access_token`) recorded, and closed at once. GET …/rtc/validate answers 200 for a
 token that verifies, 401 otherwise (the SDK asks it after a failed connection).
 
+Control: as tests/contract_server.py says; /_control/reset takes api_key, api_secret and per_second,
+and /_control/log also answers the sockets, rooms and participants.
+
     python tests/livekit_api_server.py --control-token SECRET     # prints "LISTENING <port>"
 """
 
-import argparse
-import base64
-import hashlib
-import json
 import secrets
-import threading
 import time
-from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import contract_server
 import jwt
 from google.protobuf.json_format import MessageToDict, Parse, ParseDict, ParseError
 from google.protobuf.message import DecodeError
 from livekit.protocol import models, room
 
-WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 PREFIX = "/twirp/livekit.RoomService/"
 # Method -> (request type, grant it needs: "roomCreate", "roomList" or "roomAdmin" for the request's room)
 METHODS = {
@@ -55,53 +51,31 @@ class TwirpError(Exception):
         self.status, self.code, self.msg, self.headers = status, code, msg, headers or {}
 
 
-class State:
-    def __init__(self, control_token):
-        self.control_token = control_token
-        self.lock = threading.Lock()
-        self.reset()
-
+class State(contract_server.State):
     def reset(self, api_key="", api_secret="", per_second=50):
+        super().reset()
         self.api_key, self.api_secret, self.per_second = api_key, api_secret, per_second
         self.rooms: dict[str, dict] = {}
         self.participants: dict[str, list] = {}  # room name -> ParticipantInfo dicts (JSON names)
-        self.throttle_next = 0
-        self.fail_next = 0
         self.retry_after = "1"
-        self.recent: deque = deque()
-        self.log: list[dict] = []
         self.sockets: list[dict] = []
 
+    def snapshot(self) -> dict:
+        return {"requests": self.log, "sockets": self.sockets, "rooms": list(self.rooms.values()),
+                "participants": self.participants}
 
-class Handler(BaseHTTPRequestHandler):
+
+class Handler(contract_server.Handler):
     state: State
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
 
     # --- plumbing --------------------------------------------------------------------------------
-    def _send(self, status, raw: bytes, content_type: str, headers=None):
-        if getattr(self, "entry", None) is not None:
-            self.entry["status"] = status
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(raw)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def _json(self, status, body, headers=None):
-        self._send(status, json.dumps(body).encode(), "application/json", headers)
-
     def _error(self, error: TwirpError):
         self._json(error.status, {"code": error.code, "msg": error.msg}, error.headers)
 
     def do_GET(self):
         url = urlsplit(self.path)
         if url.path.startswith("/_control"):
-            return self._control("GET", url)
+            return self._control("GET", url.path)
         upgrade = self.headers.get("Upgrade", "").lower() == "websocket"
         if upgrade and url.path.rstrip("/").endswith(("/rtc", "/rtc/v1")):
             return self._websocket(url)
@@ -120,23 +94,14 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         url = urlsplit(self.path)
         if url.path.startswith("/_control"):
-            return self._control("POST", url)
+            return self._control("POST", url.path)
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         method = url.path[len(PREFIX):] if url.path.startswith(PREFIX) else ""
         protobuf = self.headers.get("Content-Type", "").split(";")[0].strip() == "application/protobuf"
-        state, now = self.state, time.time()
-        with state.lock:
-            self.entry = {"at": now, "method": method, "path": url.path, "encoding": "protobuf" if protobuf else "json",
-                          "body": None, "grants": None, "status": None}
-            state.log.append(self.entry)
-            while state.recent and state.recent[0] <= now - 1:
-                state.recent.popleft()
-            limited = len(state.recent) >= state.per_second or state.throttle_next > 0
-            state.throttle_next = max(0, state.throttle_next - 1)
-            failing = not limited and state.fail_next > 0
-            if failing:
-                state.fail_next -= 1
-            state.recent.append(now)
+        state = self.state
+        self.entry = {"at": time.time(), "method": method, "path": url.path,
+                      "encoding": "protobuf" if protobuf else "json", "body": None, "grants": None, "status": None}
+        limited, failing = state.admit(self.entry)
         try:
             if method not in METHODS:
                 raise TwirpError(404, "bad_route", f"no handler for path {url.path}")
@@ -161,7 +126,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._error(error)
         if protobuf:
             return self._send(200, answer.SerializeToString(), "application/protobuf")
-        return self._send(200, json.dumps(MessageToDict(answer)).encode(), "application/json")
+        return self._json(200, MessageToDict(answer))
 
     # --- auth ------------------------------------------------------------------------------------
     def _bearer(self) -> str:
@@ -262,55 +227,15 @@ class Handler(BaseHTTPRequestHandler):
                 found["name"] = message.name
         return ParseDict(found, models.ParticipantInfo(), ignore_unknown_fields=True)
 
-    # --- control ---------------------------------------------------------------------------------
-    def _control(self, method, url):
-        self.entry = None
-        if not secrets.compare_digest(self.headers.get("X-Control-Token", ""), self.state.control_token):
-            return self._json(403, {"error": "forbidden"})
-        if url.path == "/_control/log":
-            with self.state.lock:
-                return self._json(200, {"requests": self.state.log, "sockets": self.state.sockets,
-                                        "rooms": list(self.state.rooms.values()),
-                                        "participants": self.state.participants})
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        body = json.loads(raw) if raw else {}
-        with self.state.lock:
-            if url.path == "/_control/reset":
-                self.state.reset(**body)
-            else:
-                for name, value in body.items():
-                    setattr(self.state, name, value)
-        return self._json(200, {"ok": True})
-
     # --- the SDK's signalling socket: record the query, close --------------------------------------
     def _websocket(self, url):
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         with self.state.lock:
             self.state.sockets.append({"at": time.time(), "path": url.path,
                                        "access_token": query.get("access_token", ""), "query_keys": sorted(query)})
-        # RFC 6455's handshake digest, not a security use of SHA-1.
-        accept = base64.b64encode(hashlib.sha1(  # noqa: S324
-            (self.headers["Sec-WebSocket-Key"] + WS_GUID).encode()).digest())
-        self.entry = None
-        self.send_response(101)
-        self.send_header("Upgrade", "websocket")
-        self.send_header("Connection", "Upgrade")
-        self.send_header("Sec-WebSocket-Accept", accept.decode())
-        self.end_headers()
-        self.wfile.write(b"\x88\x02\x03\xe8")  # close, 1000
-        self.wfile.flush()
-        self.close_connection = True
-
-
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--control-token", required=True)
-    args = parser.parse_args()
-    state = State(args.control_token)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type("BoundHandler", (Handler,), {"state": state}))
-    print(f"LISTENING {server.server_port}", flush=True)
-    server.serve_forever()
+        self._accept_websocket()
+        self._close_websocket()
 
 
 if __name__ == "__main__":
-    main()
+    contract_server.serve(State, Handler)
