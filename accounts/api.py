@@ -64,7 +64,8 @@ class MemberList(ApiView):
     ordering = ("created_at", "pk")
 
     @extend_schema(parameters=[OpenApiParameter("q", str, description="Part of an email address or name.")],
-                   responses=paged(MemberSerializer), summary="The organization's members")
+                   responses=paged(MemberSerializer), summary="The organization's members",
+                   operation_id="members_list")
     def get(self, request):
         members = Membership.objects.of(request.caller.organization).select_related("user")
         if query := request.query_params.get("q", "").strip()[:100]:

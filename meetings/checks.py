@@ -1,16 +1,13 @@
 """System checks of the meetings app's settings (`manage.py check --deploy`)."""
 
-from django.conf import settings
 from django.core import checks
 
 
 @checks.register(checks.Tags.security, deploy=True)
-def jitsi_frame_origin(app_configs, **kwargs):
-    """A JITSI_FRAME_ORIGIN given but unusable (not https, not a bare origin, or on the portal's own site)
-    leaves every Jitsi room answering 503; empty is fine (no Jitsi rooms)."""
-    from .providers.jitsi.frame import setting_problem
+def provider_settings(app_configs, **kwargs):
+    """What each provider says is wrong with the portal's settings for it (Provider.deploy_problems):
+    a setting given but unusable leaves that provider's rooms answering 503."""
+    from .providers import PROVIDERS
 
-    if not (settings.JITSI_FRAME_ORIGIN or "").strip():
-        return []
-    problem = setting_problem()
-    return [checks.Error(problem, id="meetings.E001")] if problem else []
+    return [checks.Error(f"{provider.name}: {problem}", id="meetings.E001")
+            for provider in PROVIDERS.values() for problem in provider.deploy_problems()]

@@ -109,7 +109,7 @@ def _time_filter(request, name):
 # --- Rooms -----------------------------------------------------------------------------------------
 
 class RoomList(ApiView):
-    @extend_schema(responses=paged(s.RoomSerializer), summary="Rooms the caller manages")
+    @extend_schema(responses=paged(s.RoomSerializer), summary="Rooms the caller manages", operation_id="rooms_list")
     def get(self, request):
         return self.page(_rooms(request.caller), s.RoomSerializer)
 
@@ -143,7 +143,7 @@ class MeetingList(ApiView):
     ordering = ("start", "pk")
 
     @extend_schema(
-        summary="Meetings the caller manages",
+        summary="Meetings the caller manages", operation_id="meetings_list",
         parameters=[
             OpenApiParameter("starts_after", str, description="Only meetings with a sitting ending after this "
                                                               "time (ISO 8601 with offset)."),

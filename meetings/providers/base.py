@@ -138,6 +138,11 @@ class Provider:
     def __init__(self, account=None):
         self.account = account
 
+    @classmethod
+    def deploy_problems(cls) -> list[str]:
+        """What is wrong with the portal's own settings for this provider (`manage.py check --deploy`)."""
+        return []
+
     def limit_problems(self, *, kind: str, max_broadcasters: int, max_watchers: int) -> list[str]:
         """Why a meeting with these settings would not fit this provider (empty when it fits)."""
         problems = []

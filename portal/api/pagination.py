@@ -1,6 +1,8 @@
 """Cursor pages: `?limit=` (1–200, default 50) and opaque `next` / `previous` links, stable while
 rows are added (no offsets to skip or repeat)."""
 
+from functools import cache
+
 from rest_framework.pagination import CursorPagination
 
 
@@ -11,6 +13,7 @@ class Cursor(CursorPagination):
     ordering = ("-created_at", "-pk")
 
 
+@cache
 def paged(serializer_class):
     """The schema of one cursor page of `serializer_class` rows (for extend_schema)."""
     from rest_framework import serializers

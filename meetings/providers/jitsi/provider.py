@@ -144,6 +144,15 @@ class JitsiProvider(Provider):
     field_help = FIELD_HELP
     moderator_note = MODERATOR_NOTE
 
+    @classmethod
+    def deploy_problems(cls) -> list[str]:
+        """JITSI_FRAME_ORIGIN given but unusable (not https, not a bare origin, on the portal's own
+        site); empty is fine: the portal then has no Jitsi rooms."""
+        if not (settings.JITSI_FRAME_ORIGIN or "").strip():
+            return []
+        problem = setting_problem()
+        return [problem] if problem else []
+
     def account_problems(self, values: dict) -> dict[str, str]:
         problems = {}
         domain = (values.get("meet_domain") or "").strip().lower()
