@@ -18,6 +18,8 @@ from django.utils import timezone
 from .models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
+# Every change of an organization's endpoints forgets its entry; the short expiry bounds a stale
+# entry written by a read that raced such a change.
 _CACHE_SECONDS = 60
 
 
