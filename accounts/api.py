@@ -2,7 +2,7 @@
 portal does not know gets an account and the membership; one it knows gets an invitation to accept
 (the portal never attaches an existing account to an organization silently)."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -109,8 +109,11 @@ class MemberDetail(ApiView):
 
     @extend_schema(responses={204: None}, summary="Remove a member from the organization")
     def delete(self, request, code):
-        _refusals(services.membership_remove, membership=self._member(request, code),
-                  removed_by=request.caller.membership)
+        membership = self._member(request, code)
+        if request.caller.api_key and membership.role == Membership.Role.OWNER:
+            # Not even the owner who made the key: a key never takes an owner out.
+            raise PermissionDenied("An API key cannot remove an owner; an owner does that in the portal.")
+        _refusals(services.membership_remove, membership=membership, removed_by=request.caller.membership)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,6 +1,8 @@
 from django.db import models
 from django.db.models import Q
 
+from .crypto import EncryptedTextField
+
 
 class PendingTask(models.Model):
     """Work that must happen, written in the same transaction as the change that needs it (the
@@ -49,7 +51,7 @@ class IdempotentRequest(models.Model):
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path and body.")
     status = models.PositiveSmallIntegerField()
-    body = models.JSONField(null=True)
+    body = EncryptedTextField(blank=True, help_text="The answer as JSON, encrypted: it may hold join links.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -37,7 +37,7 @@ DENIED_FEATURES = ("geolocation", "payment", "usb", "serial", "bluetooth", "midi
 NO_STORE_ROUTES = {
     "calendar_settings", "password_reset_confirm", "provider_accounts", "provider_account",
     "provider_account_new", "provider_account_check", "provider_account_generate_key", "meeting_detail",
-    "membership_invite",
+    "membership_invite", "api_key_list",
 }
 SECRET_PARAMETERS = {"token", "uidb64"}
 
@@ -97,6 +97,9 @@ class SecurityHeadersMiddleware:
 def _has_nul(request) -> bool:
     if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
         return True
+    if any("\x00" in value for name, value in request.META.items() if name.startswith("HTTP_") and
+           isinstance(value, str)):
+        return True
     return any("\x00" in value for values in request.GET.lists() for value in values[1])
 
 
@@ -109,5 +112,6 @@ class RefuseNulMiddleware:
 
     def __call__(self, request):
         if _has_nul(request):
-            return HttpResponseBadRequest("The address contains a NUL character.", content_type="text/plain")
+            return HttpResponseBadRequest("The address or a header contains a NUL character.",
+                                          content_type="text/plain")
         return self.get_response(request)

@@ -344,6 +344,8 @@ SPECTACULAR_SETTINGS = {
 }
 # Requests per minute per API key (or signed-in person), counted across all web processes.
 API_REQUESTS_PER_MINUTE = env.int("API_REQUESTS_PER_MINUTE", default=600)
+# API requests per minute per client address that name no valid key (guessing keys, broken clients).
+API_FAILED_AUTHENTICATIONS_PER_MINUTE = env.int("API_FAILED_AUTHENTICATIONS_PER_MINUTE", default=60)
 # How long a POST's Idempotency-Key keeps its first answer.
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 

@@ -2,6 +2,8 @@
 and what it accepts. Public codes identify everything; times are ISO 8601 with an offset (UTC out,
 any offset in; a time without one is refused rather than guessed)."""
 
+from datetime import timedelta
+
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
@@ -14,12 +16,18 @@ from ..selectors import invitee_state
 
 
 class AwareDateTimeField(serializers.DateTimeField):
-    def to_internal_value(self, value):
-        if isinstance(value, str) and (parsed := parse_datetime(value)) is not None and parsed.tzinfo is None:
-            self.fail("naive")
-        return super().to_internal_value(value)
+    default_error_messages = {"naive": "Give the time with its offset, e.g. 2026-12-01T09:00:00+01:00.",
+                              "impossible": "This date or time does not exist."}
 
-    default_error_messages = {"naive": "Give the time with its offset, e.g. 2026-12-01T09:00:00+01:00."}
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value)
+            except ValueError:  # well formed, but a 30th of February or a 25th hour
+                self.fail("impossible")
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        return super().to_internal_value(value)
 
 
 def _setting_field(name: str) -> serializers.Field:
@@ -124,6 +132,13 @@ class MeetingInput(Input):
     owner = serializers.EmailField(required=False, help_text="A host of the organization; by default the caller.")
     recurrence = Recurrence(required=False)
     settings = SettingsSerializer(required=False)
+
+    def validate(self, data):
+        until = (data.get("recurrence") or {}).get("until")
+        if until and not data["start"].date() <= until <= data["start"].date() + timedelta(days=5 * 366):
+            raise serializers.ValidationError({"recurrence": {"until": ["The series ends on or after its first "
+                                                                        "sitting, within five years."]}})
+        return data
 
 
 class MeetingChange(Input):

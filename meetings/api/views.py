@@ -3,6 +3,8 @@ attendance, recordings and usage. Each view reaches rows only through the caller
 (another organization's code answers 404, as does a meeting the caller may not manage) and does
 its work through the same services as the portal's pages."""
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -427,10 +429,10 @@ class Usage(ApiView):
     @extend_schema(parameters=[OpenApiParameter("months", int, description="1 to 36; 12 by default.")],
                    responses=s.UsageSerializer(many=True), summary="The organization's usage per month")
     def get(self, request):
-        raw = request.query_params.get("months", "12")
-        if not raw.isdigit() or not 1 <= int(raw) <= 36:
-            raise serializers.ValidationError({"months": ["Give a whole number from 1 to 36."]})
         if not request.caller.is_admin:
             raise ApiError("Usage is for the organization's admins.", code="permission_denied", status_code=403)
+        raw = request.query_params.get("months", "12")
+        if not re.fullmatch(r"[0-9]{1,2}", raw) or not 1 <= int(raw) <= 36:
+            raise serializers.ValidationError({"months": ["Give a whole number from 1 to 36."]})
         rows = attendance.monthly_usage(request.caller.organization, months=int(raw))
         return Response(s.UsageSerializer(rows, many=True).data)

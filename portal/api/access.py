@@ -9,6 +9,7 @@ Two ways in, one `Caller`:
 Everything else is 401 (no or a bad key) or 404 (an organization the person is not a member of).
 """
 
+import copy
 from dataclasses import dataclass
 
 from rest_framework import authentication, exceptions, permissions
@@ -31,11 +32,23 @@ class Caller:
     @property
     def identity(self) -> str:
         """Stable per caller: keys idempotency records and rate limits."""
-        return f"key:{self.api_key.prefix}" if self.api_key else f"user:{self.user.pk}"
+        if self.api_key:
+            return f"key:{self.api_key.prefix}"
+        return f"user:{self.user.pk}:org:{self.organization.pk}"  # one person's organizations apart
 
     @property
     def is_admin(self) -> bool:
         return self.membership.has_role(ADMIN)
+
+
+def _at_most_admin(membership: Membership) -> Membership:
+    """A key has an admin's reach even when an owner made it: it never grants, takes or removes the
+    owner role (a leaked key must not be able to take the organization over)."""
+    if membership.role != Membership.Role.OWNER:
+        return membership
+    capped = copy.copy(membership)
+    capped.role = ADMIN
+    return capped
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -50,11 +63,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if key is None:
             raise exceptions.AuthenticationFailed("This API key is not valid, has expired or was revoked.")
         membership = Membership.objects.filter(organization=key.organization, user=key.created_by).first()
-        if membership is None or not membership.has_role(ADMIN):
+        if membership is None or not membership.has_role(ADMIN) or not key.created_by.is_active:
             raise exceptions.AuthenticationFailed("The admin who made this API key is no longer an admin of "
                                                   "the organization; an admin makes a new key.")
         api_keys.touch(key)
-        return key.created_by, Caller(key.organization, key.created_by, membership, frozenset(key.scopes), key)
+        return key.created_by, Caller(key.organization, key.created_by, _at_most_admin(membership),
+                                      frozenset(key.scopes), key)
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'

@@ -8,10 +8,12 @@ refused (422): it is a client bug, not a retry. Errors are not recorded (nothing
 retry runs again). Keys are per caller and kept IDEMPOTENCY_KEY_HOURS."""
 
 import hashlib
+import json
 from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.response import Response
@@ -34,7 +36,7 @@ def _replay(record: IdempotentRequest, fingerprint: str) -> Response:
     if record.fingerprint != fingerprint:
         raise ApiError(f"This {HEADER} was used for another request; use a new key for a new request.",
                        code="idempotency_key_reused", status_code=422)
-    response = Response(record.body, status=record.status)
+    response = Response(json.loads(record.body) if record.body else None, status=record.status)
     response["Idempotent-Replayed"] = "true"
     return response
 
@@ -60,7 +62,7 @@ def idempotent(handler):
             try:
                 with transaction.atomic():
                     record = IdempotentRequest.objects.create(caller=caller, key=key, fingerprint=fingerprint,
-                                                              status=0, body=None)
+                                                              status=0)
             except IntegrityError:  # a twin committed first while this one waited on the key
                 record = None
             if record is None:
@@ -69,7 +71,8 @@ def idempotent(handler):
             if response.status_code >= 400:
                 transaction.set_rollback(True)
                 return response
-            record.status, record.body = response.status_code, response.data
+            # Kept encrypted: an answer may carry join links, which the portal otherwise keeps only hashed.
+            record.status, record.body = response.status_code, json.dumps(response.data, cls=DjangoJSONEncoder)
             record.save(update_fields=["status", "body"])
         return response
 

@@ -7,7 +7,8 @@ from rest_framework import serializers
 class Input(serializers.Serializer):
     def to_internal_value(self, data):
         if isinstance(data, dict):
-            unknown = sorted(str(name)[:50] for name in data if name not in self.fields)
+            unknown = sorted("".join(ch for ch in str(name) if ch.isprintable())[:50] or "?"
+                             for name in data if name not in self.fields)
             if unknown:
                 raise serializers.ValidationError({name: ["This field is not part of the request."]
                                                    for name in unknown})

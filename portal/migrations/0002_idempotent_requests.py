@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+import portal.crypto
+
 
 class Migration(migrations.Migration):
 
@@ -18,7 +20,7 @@ class Migration(migrations.Migration):
                 ('key', models.CharField(max_length=255)),
                 ('fingerprint', models.CharField(help_text='SHA-256 of the method, path and body.', max_length=64)),
                 ('status', models.PositiveSmallIntegerField()),
-                ('body', models.JSONField(null=True)),
+                ('body', portal.crypto.EncryptedTextField(blank=True, help_text='The answer as JSON, encrypted: it may hold join links.')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
             ],
             options={

@@ -359,3 +359,81 @@ def test_an_invitee_never_gets_in_with_their_join_link_as_a_key(acme):
     person = InvitationFactory(meeting=MeetingFactory(organization=acme))
     assert client_with(person.token).get("/api/v1/meetings").status_code == 401
 
+
+
+# --- what an attacker tried (each held after the fix) ----------------------------------------------
+
+def test_a_key_an_owner_made_never_touches_the_owner_role(api, acme, alice):
+    host = MembershipFactory(organization=acme, role="host")
+    MembershipFactory(organization=acme, role="owner")
+
+    assert api.patch(f"/api/v1/members/{host.code}", {"role": "owner"}, format="json").status_code == 403
+    assert api.delete(f"/api/v1/members/{alice.code}").status_code == 403
+    assert api.post("/api/v1/members", {"email": "new@acme.test", "role": "owner"}, format="json").status_code == 403
+    assert Membership.objects.filter(organization=acme, role="owner").count() == 2
+
+
+def test_a_key_stops_when_its_admin_is_deactivated(api, alice):
+    alice.user.is_active = False
+    alice.user.save()
+    assert api.get("/api/v1/meetings").status_code == 401
+
+
+def test_kept_answers_hold_no_join_link_in_clear(api, acme):
+    from portal.models import IdempotentRequest
+
+    meeting = MeetingFactory(organization=acme)
+    answer = api.post(f"/api/v1/meetings/{meeting.code}/invitations", {"invitations": [
+        {"email": "ok@example.net"}, {"email": "bad@example.net", "role": "x\x00"}], "send_email": False},
+        format="json", HTTP_IDEMPOTENCY_KEY="invite-1")
+    token = answer.json()["results"][0]["link"].rsplit("/j/", 1)[1]
+    stored = IdempotentRequest.objects.values_list("body", flat=True)  # decrypted by the field
+    raw = IdempotentRequest.objects.extra(select={"raw": "body"}).values_list("raw", flat=True)
+
+    assert answer.status_code == 200 and token in stored[0] and token not in raw[0]
+    again = api.post(f"/api/v1/meetings/{meeting.code}/invitations", {"invitations": [
+        {"email": "ok@example.net"}, {"email": "bad@example.net", "role": "x\x00"}], "send_email": False},
+        format="json", HTTP_IDEMPOTENCY_KEY="invite-1")
+    assert again.json() == answer.json() and answer["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("url", [
+    "/api/v1/meetings?starts_after=2026-02-30T10:00:00%2B00:00", "/api/v1/meetings?starts_before=2026-13-01T10:00:00Z",
+    "/api/v1/usage?months=%C2%B2", "/api/v1/usage?months=" + "9" * 5000])
+def test_impossible_dates_and_odd_digits_in_the_query_are_a_400(api, url):
+    assert api.get(url).status_code == 400
+
+
+@pytest.mark.parametrize("change", [{"start": "2026-02-30T10:00:00+00:00"},
+                                    {"recurrence": {"frequency": "daily", "until": "0999-01-01"}},
+                                    {"recurrence": {"frequency": "daily", "until": "2000-01-01"}}])
+def test_impossible_dates_and_series_ending_before_they_start_are_refused(api, change):
+    assert schedule(api, **change).status_code == 400 and not Meeting.objects.exists()
+
+
+def test_one_persons_idempotency_keys_do_not_cross_their_organizations(alice, acme, charlie):
+    MembershipFactory(organization=charlie.organization, user=alice.user, role="admin")
+    browser = Client()
+    browser.force_login(alice.user)
+    start, end = later()
+    payload = {"title": "Same body", "start": start, "end": end}
+
+    for slug in (acme.slug, charlie.organization.slug):
+        assert browser.post("/api/v1/meetings", payload, content_type="application/json", HTTP_X_ORGANIZATION=slug,
+                            HTTP_IDEMPOTENCY_KEY="same-key").status_code == 201
+    assert Meeting.objects.filter(organization=charlie.organization).count() == 1
+
+
+def test_refused_and_unauthenticated_calls_count_against_the_limits(make_key, settings):
+    settings.API_REQUESTS_PER_MINUTE = 3
+    settings.API_FAILED_AUTHENTICATIONS_PER_MINUTE = 2
+    reader = client_with(make_key("read"))
+    refused = [schedule(reader).status_code for _ in range(3)]
+    guesses = [client_with("mpk_00000000_guess").get("/api/v1/meetings").status_code for _ in range(3)]
+
+    assert refused == [403, 403, 403] and reader.get("/api/v1/meetings").status_code == 429
+    assert guesses == [401, 401, 429]
+
+
+def test_a_nul_in_a_header_is_refused_before_any_view():
+    assert Client(HTTP_X_ORGANIZATION="acme\x00").get("/api/v1/meetings").status_code == 400
