@@ -346,6 +346,13 @@ SPECTACULAR_SETTINGS = {
 API_REQUESTS_PER_MINUTE = env.int("API_REQUESTS_PER_MINUTE", default=600)
 # API requests per minute per client address that name no valid key (guessing keys, broken clients).
 API_FAILED_AUTHENTICATIONS_PER_MINUTE = env.int("API_FAILED_AUTHENTICATIONS_PER_MINUTE", default=60)
+# Outgoing webhooks (meetings/webhooks/): the waits between a failed delivery's attempts (the last
+# about 20.6 h after the event), how long an endpoint may fail every delivery before it is disabled and
+# its admins are told, and each attempt's timeout.
+WEBHOOK_RETRY_SCHEDULE_SECONDS = tuple(env.list("WEBHOOK_RETRY_SCHEDULE_SECONDS", cast=int,
+                                                default=[60, 300, 1800, 7200, 21600, 43200]))
+WEBHOOK_DISABLE_AFTER_SECONDS = env.int("WEBHOOK_DISABLE_AFTER_SECONDS", default=24 * 3600)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 # How long a POST's Idempotency-Key keeps its first answer.
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 

@@ -19,22 +19,20 @@ from .models import URL_MAX_LENGTH, WebhookAttempt, WebhookDelivery, WebhookEndp
 
 logger = logging.getLogger(__name__)
 
-# After the first attempt: 1 min, 5 min, 30 min, 2 h, 6 h, 12 h (the last try about 20.6 h after the
-# event). WEBHOOK_RETRY_SCHEDULE_SECONDS overrides it.
-RETRY_SCHEDULE_SECONDS = (60, 300, 1800, 7200, 21600, 43200)
 EXCERPT_LENGTH = 500
 
 
 def retry_schedule() -> tuple[int, ...]:
-    return tuple(getattr(settings, "WEBHOOK_RETRY_SCHEDULE_SECONDS", RETRY_SCHEDULE_SECONDS))
+    """The waits after each failed attempt (settings.WEBHOOK_RETRY_SCHEDULE_SECONDS)."""
+    return tuple(settings.WEBHOOK_RETRY_SCHEDULE_SECONDS)
 
 
 def disable_after() -> timedelta:
-    return timedelta(seconds=getattr(settings, "WEBHOOK_DISABLE_AFTER_SECONDS", 24 * 3600))
+    return timedelta(seconds=settings.WEBHOOK_DISABLE_AFTER_SECONDS)
 
 
 def _timeout() -> float:
-    return float(getattr(settings, "WEBHOOK_TIMEOUT_SECONDS", 10.0))
+    return settings.WEBHOOK_TIMEOUT_SECONDS
 
 
 # --- Endpoints -----------------------------------------------------------------------------------
