@@ -9,6 +9,7 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
+from accounts.models import ApiKey
 from meetings.models import Recording
 
 from .factories import InvitationFactory, MeetingFactory, ProviderAccountFactory
@@ -41,7 +42,9 @@ def own(alice, acme):
             "invitation_code": invitation.code, "token": invitation.token,
             "recording_code": Recording.objects.create(organization=acme, meeting=meeting, status="ready").code,
             "account_code": ProviderAccountFactory(organization=acme).code, "index": "0", "path_event": "joinPeer",
-            "uidb64": "MQ", "slug": acme.slug}
+            "uidb64": "MQ", "slug": acme.slug, "code": meeting.code,
+            "key_code": ApiKey.objects.create(organization=acme, created_by=alice.user, name="k", prefix="mpk_own00001",
+                                              secret_hash="0" * 64, scopes=["read"]).code}
 
 
 PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
