@@ -2,7 +2,8 @@
 client address they key on.
 
 A limit's window opens with its first attempt and lasts `window_seconds`; once `limit` attempts were
-counted in it, further attempts are refused until it closes.
+counted in it, further attempts are refused until it closes. With Redis, all of an attempt's limits
+are counted in one round trip (a Lua script); without it (the embedded setup) on the local cache.
 """
 
 import hashlib
@@ -12,6 +13,7 @@ import math
 import time
 from dataclasses import dataclass
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
@@ -29,10 +31,56 @@ class Limit:
     window_seconds: int
 
 
-def _count(limit: Limit, now: float) -> tuple[str, int, int]:
-    """Count one attempt: (the counter's cache key, attempts in this window, seconds until it closes)."""
-    # Hashed: any input makes a valid cache key, and no email address or link token is kept in the cache.
-    counter = f"ratelimit:{limit.scope}:{hashlib.sha256(limit.key.encode()).hexdigest()[:32]}"
+# One round trip for every limit of an attempt: count each (a window opens with its first count) and
+# answer its count and the milliseconds until its window closes.
+_COUNT = """
+local answer = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  local left = redis.call('PTTL', key)
+  if count == 1 or left < 0 then
+    left = tonumber(ARGV[i])
+    redis.call('PEXPIRE', key, left)
+  end
+  answer[#answer + 1] = count
+  answer[#answer + 1] = left
+end
+return answer
+"""
+_GIVE_BACK = """
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then redis.call('DECR', key) end
+end
+return 0
+"""
+_client = None
+
+
+def _redis():
+    global _client
+    if _client is None:
+        # Bounded: a cache that went silent must fail the attempt (503 or fail-open), not hang it.
+        _client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3, socket_timeout=3)
+    return _client
+
+
+def _counter(limit: Limit) -> str:
+    # Hashed: any input makes a valid key, and no email address or link token is kept in the cache.
+    return f"ratelimit:{limit.scope}:{hashlib.sha256(limit.key.encode()).hexdigest()[:32]}"
+
+
+def _count_all(limits, now: float) -> list[tuple[str, int, int]]:
+    """Count one attempt against each limit: (its counter, attempts in its window, seconds until it closes)."""
+    counters = [_counter(limit) for limit in limits]
+    if settings.REDIS_URL:
+        answer = _redis().eval(_COUNT, len(counters), *counters, *[limit.window_seconds * 1000 for limit in limits])
+        return [(counter, int(answer[2 * i]), max(1, math.ceil(int(answer[2 * i + 1]) / 1000)))
+                for i, counter in enumerate(counters)]
+    return [_count_in_cache(counter, limit, now) for counter, limit in zip(counters, limits, strict=True)]
+
+
+def _count_in_cache(counter: str, limit: Limit, now: float) -> tuple[str, int, int]:
+    """Without Redis (the embedded setup, one process): the same count on Django's local cache."""
     closes = now + limit.window_seconds
     if cache.add(counter, 0, timeout=limit.window_seconds):
         cache.set(f"{counter}:closes", closes, timeout=limit.window_seconds)
@@ -54,7 +102,7 @@ class Attempt:
     def __init__(self, *limits: Limit, fail_open: bool = False):
         now = time.time()
         try:
-            counted = [(limit, *_count(limit, now)) for limit in limits]
+            counted = [(limit, *counts) for limit, counts in zip(limits, _count_all(limits, now), strict=True)]
         except CACHE_ERRORS:
             # The cache is down. Reading a page goes on unlimited (fail_open); anything that writes or
             # signs in stops with a 503 until it is back, since it cannot be counted.
@@ -70,13 +118,19 @@ class Attempt:
         return self.retry_after == 0
 
     def succeeded(self) -> None:
-        for counter in self._counters:
-            try:
-                cache.decr(counter)
-            except ValueError:  # its window already closed
-                pass
-            except CACHE_ERRORS:  # gone since the attempt was counted: the count just stays
+        if not self._counters:
+            return
+        try:
+            if settings.REDIS_URL:
+                _redis().eval(_GIVE_BACK, len(self._counters), *self._counters)
                 return
+            for counter in self._counters:
+                try:
+                    cache.decr(counter)
+                except ValueError:  # its window already closed
+                    pass
+        except CACHE_ERRORS:  # gone since the attempt was counted: the count just stays
+            return
 
 
 def allow(scope: str, key: str, *, limit: int, window_seconds: int, fail_open: bool = False) -> bool:
