@@ -83,9 +83,6 @@ class Admission:
 def check(link: JoinLink, now: datetime) -> Admission:
     """Every check that does not need a count: link, revocation, window, meeting state."""
     invitation, meeting = link.invitation, link.meeting
-    # The pre-join page reads the organization's webhook subscriptions into the shared cache (a query
-    # only when it is cold), so the join that follows it pays none for them.
-    webhook_events.wants(link.organization_id, "participant.joined")
     if link.revoked_at is not None or (invitation is not None and invitation.revoked_at is not None):
         raise JoinDenied(JoinDenied.REVOKED, link=link)
     if invitation is not None and invitation.removed_at is not None:

@@ -242,8 +242,11 @@ def test_pre_join_page_and_join_cost_few_queries_with_500_invitees(meeting, djan
         InvitationFactory(meeting=meeting, email=f"crowd{n}@example.net")
     ana = InvitationFactory(meeting=meeting)
     browser = Client()
+    # Steady state: someone joined before, so the organization's webhook subscriptions are cached
+    # (a cold cache costs the first join after it one query more, at most once a minute).
+    assert join(Client(), InvitationFactory(meeting=meeting, email="first@example.net")).status_code == 302
 
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(2):
         assert browser.get(f"/j/{ana.token}").status_code == 200
     with CaptureQueriesContext(connection) as first:
         assert join(browser, ana).status_code == 302
