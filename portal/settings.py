@@ -106,13 +106,20 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
+# Persistent connections: opening one per request cost the pre-join page two thirds of its speed
+# (bench/http_join.py). Each is checked before reuse, so one the database dropped is replaced.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=600))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Let the web server, the worker and beat share one SQLite file without "database is locked".
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
+# Messages a room socket may have waiting before the channel layer drops new ones for it, silently
+# (Channels' group_send ignores a full channel). The default of 100 dropped WebRTC signals to a socket
+# that fell behind on a loaded machine, and two people never saw each other.
+ROOM_SOCKET_BACKLOG = env.int("ROOM_SOCKET_BACKLOG", default=2000)
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     # Several web processes serve one room: room messages travel through Redis. The layer waits for
