@@ -128,10 +128,11 @@ if REDIS_URL:
     # timeout well above the blocking one, still bounded so a Redis gone silent is noticed.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
         "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5, "socket_keepalive": True}],
-        "prefix": env("CHANNELS_PREFIX", default="portal")}}}
+        "prefix": env("CHANNELS_PREFIX", default="portal"), "capacity": ROOM_SOCKET_BACKLOG}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer",
+                                  "CONFIG": {"capacity": ROOM_SOCKET_BACKLOG}}}
 
 # ICE servers for the built-in provider's peer connections, as the browser's RTCIceServer list
 # (JSON). None are needed on loopback and most LANs. With TURN_SHARED_SECRET set, TURN_URLS get
