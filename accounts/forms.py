@@ -41,4 +41,5 @@ class ApiKeyForm(forms.Form):
     scopes = forms.MultipleChoiceField(choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple,
                                        initial=[ApiKey.Scope.READ])
     expires_on = forms.DateField(required=False, label="Expires on", widget=forms.DateInput(attrs={"type": "date"}),
-                                 help_text="Empty: until revoked.")
+                                 help_text="The key works through the end of that day in your time zone. "
+                                           "Empty: until revoked.")

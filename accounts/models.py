@@ -207,10 +207,10 @@ class ApiKey(TenantModel):
     is still one."""
 
     class Scope(models.TextChoices):
-        READ = "read", "Read meetings, invitations, attendance, recordings and usage"
-        WRITE = "write", "Schedule, change and cancel meetings; invite and withdraw people"
-        LINKS = "links", "Receive personal join links"
-        MEMBERS = "members", "List, invite, change and remove members"
+        READ = "read", "read: meetings, invitations, attendance, recordings and usage"
+        WRITE = "write", "write: schedule, change and cancel meetings; invite and withdraw people"
+        LINKS = "links", "links: receive personal join links"
+        MEMBERS = "members", "members: list, add, change and remove members"
 
     name = models.CharField(max_length=100, validators=[validate_single_line])
     prefix = models.CharField(max_length=16, unique=True, help_text="Shown to tell keys apart; not secret.")

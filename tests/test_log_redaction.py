@@ -200,3 +200,10 @@ def test_no_access_log_still_turns_the_access_log_off(db, web_server):
     output = server.stop()
 
     assert "Not Found: /j/" in output and "HTTP/1.1" not in output
+
+
+def test_runportal_links_name_the_port_it_answers_on():
+    from portal.management.commands.runportal import site_url
+
+    assert site_url("127.0.0.1", 8130) == "http://127.0.0.1:8130"
+    assert site_url("0.0.0.0", 8131) == "http://127.0.0.1:8131"  # noqa: S104 - an argument, nothing bound

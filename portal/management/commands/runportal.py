@@ -16,6 +16,10 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args, host, port, **options):
+        # Emailed and API links name the address this portal answers on, unless SITE_URL says otherwise
+        # (a proxy in front): the web server, the worker and beat all read it from here.
+        if "SITE_URL" not in os.environ:
+            os.environ["SITE_URL"] = settings.SITE_URL = site_url(host, port)
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database is up to date.")
         call_command("bootstrap_demo", stdout=self.stdout)
@@ -28,6 +32,7 @@ class Command(BaseCommand):
         processes = {name: subprocess.Popen(command) for name, command in commands.items()}
         self.stdout.write(self.style.SUCCESS(
             f"\nMeeting portal: http://{host}:{port}/   (Ctrl-C stops web, worker and beat)\n"
+            f"Links in emails and API answers start with {os.environ['SITE_URL']}\n"
             f"Emails go to {getattr(settings, 'EMAIL_FILE_PATH', 'the SMTP server in EMAIL_URL')}\n"))
 
         def stop(*_):
@@ -48,6 +53,12 @@ class Command(BaseCommand):
                     process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+def site_url(host: str, port: int) -> str:
+    """Where people reach a portal run with --host and --port (a wildcard host answers on loopback too)."""
+    wildcard = host in ("0.0.0.0", "::")  # noqa: S104 - a comparison: nothing is bound here
+    return f"http://{'127.0.0.1' if wildcard else host}:{port}"
 
 
 def web_command(host: str, port: int) -> list[str]:
