@@ -347,6 +347,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "portal.api.schema_hooks.add_conventions"],
     "ENUM_NAME_OVERRIDES": {"InviteeRoleEnum": "meetings.models.Role",
                             "MemberRoleEnum": "accounts.models.Membership.Role"},
 }

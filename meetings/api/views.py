@@ -249,7 +249,8 @@ class MeetingEnd(ApiView):
 class OccurrenceList(ApiView):
     ordering = ("start", "pk")
 
-    @extend_schema(responses=paged(s.OccurrenceSerializer), summary="A meeting's sittings")
+    @extend_schema(responses=paged(s.OccurrenceSerializer), operation_id="meetings_occurrences_list",
+                   summary="A meeting's sittings")
     def get(self, request, code):
         meeting = _meeting(request.caller, code)
         return self.page(meeting.occurrences.select_related("meeting"), s.OccurrenceSerializer)
@@ -294,7 +295,8 @@ def _link(token: str) -> str:
 class InvitationList(ApiView):
     ordering = ("created_at", "pk")
 
-    @extend_schema(responses=paged(s.InvitationSerializer), summary="A meeting's invitations")
+    @extend_schema(responses=paged(s.InvitationSerializer), operation_id="meetings_invitations_list",
+                   summary="A meeting's invitations")
     def get(self, request, code):
         meeting = _meeting(request.caller, code)
         return self.page(meeting.invitations.select_related("meeting"), s.InvitationSerializer)
@@ -396,7 +398,8 @@ class Attendance(ApiView):
 
 
 class RecordingList(ApiView):
-    @extend_schema(responses=paged(s.RecordingSerializer), summary="A meeting's recordings")
+    @extend_schema(responses=paged(s.RecordingSerializer), operation_id="meetings_recordings_list",
+                   summary="A meeting's recordings")
     def get(self, request, code):
         meeting = _meeting(request.caller, code)
         self.ordering = ("-started_at", "-pk")
