@@ -166,3 +166,13 @@ def test_a_providers_recording_page_may_stream_from_the_providers_host_only(clie
         assert policy["connect-src"] == ["'self'", "https://cdn.example-video.com"], path
         assert policy["media-src"] == ["'self'", "blob:", "https://cdn.example-video.com"], path
         assert policy["script-src"] == ["'self'"], path
+
+
+def test_not_found_and_forbidden_pages_are_the_portals_own(client, bob):
+    missing = client.get("/no/such/page/")
+    client.force_login(bob.user)
+    forbidden = client.get(f"/o/{bob.organization.slug}/integrations/api-keys/")
+
+    assert missing.status_code == 404 and "Nothing here" in missing.content.decode()
+    assert forbidden.status_code == 403 and "This page is not for you" in forbidden.content.decode()
+    assert "admins" in forbidden.content.decode() and "Meeting portal" in forbidden.content.decode()

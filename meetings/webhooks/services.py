@@ -140,6 +140,10 @@ def resend(*, delivery: WebhookDelivery) -> WebhookDelivery:
         again = WebhookDelivery.objects.create(
             organization_id=delivery.organization_id, endpoint=delivery.endpoint, event_id=delivery.event_id,
             event_type=delivery.event_type, body=delivery.body, resent_from=delivery)
+        # One copy of an event keeps retrying, not two: a delivery still waiting stops for its re-send.
+        WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.PENDING).update(
+            status=WebhookDelivery.Status.CANCELLED, next_attempt_at=None,
+            last_error=f"Re-sent as delivery {again.code}.")
         outbox.enqueue(deliver_webhook, again.pk)
     return again
 

@@ -125,6 +125,8 @@ def test_a_delivery_is_shown_with_its_last_answer_and_resent_from_the_page(
     assert response.status_code == 302
     again = WebhookDelivery.objects.exclude(pk=delivery.pk).get()
     assert again.status == "delivered" and again.event_id == delivery.event_id and again.resent_from == delivery
+    delivery.refresh_from_db()
+    assert delivery.status == "cancelled" and again.code in delivery.last_error  # one copy retries, not two
     assert [entry["status"] for entry in receiver.of("lms")] == [500, 200]
     assert all(entry["verified"] for entry in receiver.of("lms"))
     assert endpoint.secret not in page and endpoint.secret not in detail
