@@ -11,6 +11,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+MIN_RSA_BITS = 2048
 _keys: dict[tuple[int, int], object] = {}
 _lock = threading.Lock()
 
@@ -48,3 +49,16 @@ def new_rsa_pair() -> tuple[str, str]:
     public_pem = private.public_key().public_bytes(serialization.Encoding.PEM,
                                                    serialization.PublicFormat.SubjectPublicKeyInfo).decode()
     return private_pem, public_pem
+
+
+def rsa_private_key_problem(pem: str, *, needed_by: str) -> str:
+    """Why a pasted PEM cannot sign RS256 tokens for `needed_by` (empty when it can)."""
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError, UnicodeEncodeError):
+        return "This is not an unencrypted RSA private key in PEM form."
+    if not isinstance(key, rsa.RSAPrivateKey):
+        return "RS256 needs an RSA private key."
+    if key.key_size < MIN_RSA_BITS:
+        return f"The RSA private key has {key.key_size} bits; {needed_by} needs {MIN_RSA_BITS} bits or more."
+    return ""

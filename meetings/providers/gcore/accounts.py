@@ -2,23 +2,9 @@
 "JWT Digital Signature Algorithm" section: an RS256 key of 2048 bits or more, an HS256 key at least
 as long as the hash output (32 bytes), and signing material wherever people join with a JWT."""
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from ..signing import rsa_private_key_problem
 
-MIN_RSA_BITS = 2048
 MIN_SECRET_BYTES = 32
-
-
-def _rsa_key_problem(pem: str) -> str:
-    try:
-        key = serialization.load_pem_private_key(pem.encode(), password=None)
-    except (ValueError, TypeError, UnicodeEncodeError):
-        return "This is not an unencrypted RSA private key in PEM form."
-    if not isinstance(key, rsa.RSAPrivateKey):
-        return "RS256 needs an RSA private key."
-    if key.key_size < MIN_RSA_BITS:
-        return f"The RSA private key has {key.key_size} bits; Gcore needs {MIN_RSA_BITS} bits or more."
-    return ""
 
 
 def account_problems(values: dict, *, join_modes: tuple[str, ...]) -> dict[str, str]:
@@ -31,7 +17,7 @@ def account_problems(values: dict, *, join_modes: tuple[str, ...]) -> dict[str, 
     private_key = values.get("jwt_private_key") or ""
     if join_mode not in join_modes:
         problems["join_mode"] = f"Gcore accounts join people with one of: {', '.join(join_modes)}."
-    if private_key and (problem := _rsa_key_problem(private_key)):
+    if private_key and (problem := rsa_private_key_problem(private_key, needed_by="Gcore")):
         problems["jwt_private_key"] = problem
     if secret and len(secret.encode()) < MIN_SECRET_BYTES:
         problems["jwt_secret"] = (f"The HS256 secret has {len(secret.encode())} bytes; it needs "

@@ -20,8 +20,6 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.utils import timezone
 
@@ -29,13 +27,12 @@ from portal.validators import public_hostname_problem
 
 from ...models import Kind, Meeting, Role
 from ..base import Capabilities, Check, JoinTicket, Provider, ProviderError
-from ..signing import signing_key
+from ..signing import rsa_private_key_problem, signing_key
 from .frame import frame_origin, frame_url, setting_problem
 
 ROOM_NAME = re.compile(r"^portal([0-9a-f]{32})$")
 DEFAULT_AUDIENCE = "jitsi"
 MIN_SECRET_BYTES = 32
-MIN_RSA_BITS = 2048
 KEY_ID = re.compile(r"^[A-Za-z0-9._/:-]{1,200}$")
 MODERATOR_NOTE = ("Stock Jitsi makes everyone who holds a valid token a moderator. Hosts and moderators are "
                   "told apart only when your Jitsi server runs the token affiliation plugin "
@@ -118,18 +115,6 @@ def mint(account, claims: dict) -> str:
     return jwt.encode(claims, key, algorithm=account.jwt_algorithm, headers=headers)
 
 
-def _rsa_problem(pem: str) -> str:
-    try:
-        key = serialization.load_pem_private_key(pem.encode(), password=None)
-    except (ValueError, TypeError, UnicodeEncodeError):
-        return "This is not an unencrypted RSA private key in PEM form."
-    if not isinstance(key, rsa.RSAPrivateKey):
-        return "RS256 needs an RSA private key."
-    if key.key_size < MIN_RSA_BITS:
-        return f"The RSA private key has {key.key_size} bits; use {MIN_RSA_BITS} or more."
-    return ""
-
-
 class JitsiProvider(Provider):
     key = "jitsi"
     name = "Jitsi Meet (self-hosted)"
@@ -174,7 +159,7 @@ class JitsiProvider(Provider):
         elif algorithm == "RS256":
             if not private_key:
                 problems["jwt_private_key"] = "RS256 signs with an RSA private key: generate or paste one."
-            elif problem := _rsa_problem(private_key):
+            elif problem := rsa_private_key_problem(private_key, needed_by="Jitsi"):
                 problems["jwt_private_key"] = problem
             if not KEY_ID.match(values.get("key_id") or ""):
                 problems["key_id"] = ("RS256 needs the key id (kid) your server finds the public key by: letters, "
