@@ -61,6 +61,9 @@ def enqueue(task, *args, key: str = "", lease_seconds: int | None = None, not_be
     return row
 
 
+DISPATCH_BATCH = 100
+
+
 def _open(**lookup):
     return PendingTask.objects.filter(done_at__isnull=True, failed_at__isnull=True, **lookup)
 
@@ -89,19 +92,34 @@ def dispatch(pending_id: int) -> bool:
 
 
 def _dispatch_all(ids) -> int:
-    sent = 0
-    for pending_id in ids:
+    """Send many rows, DISPATCH_BATCH at a time: one read and one update per batch (per lease), so
+    queueing 5,000 invitation emails costs a few statements per hundred, not two per email."""
+    ids, sent = list(ids), 0
+    for first in range(0, len(ids), DISPATCH_BATCH):
+        rows = list(_open(pk__in=ids[first:first + DISPATCH_BATCH]).order_by("pk"))
+        done = []
         try:
-            sent += _dispatch(pending_id)
+            for row in rows:
+                if _send(row):
+                    done.append(row)
         except BrokerDown:
-            break  # the rest stay due; do not wait on a missing broker once per row
+            _mark_sent(done)
+            return sent + len(done)  # the rest stay due; do not wait on a missing broker once per row
+        _mark_sent(done)
+        sent += len(done)
     return sent
 
 
 def _dispatch(pending_id: int) -> bool:
     row = _open(pk=pending_id).first()
-    if row is None:
+    if row is None or not _send(row):
         return False
+    _mark_sent([row])
+    return True
+
+
+def _send(row: PendingTask) -> bool:
+    """Hand one row's task to the broker; False when the row is given up instead."""
     if row.dispatches >= settings.OUTBOX_MAX_DISPATCHES:
         # Sent this often without finishing: its worker keeps dying on it, or nobody can run it.
         _give_up(row, f"sent {row.dispatches} times without finishing")
@@ -119,10 +137,15 @@ def _dispatch(pending_id: int) -> bool:
         logger.warning("task %s (pending %s) not sent, the sweep sends it later: %s", row.task, row.pk,
                        error.__class__.__name__)
         raise BrokerDown from error
-    # Only once sent: a row that could not be sent stays due for the next sweep.
-    _open(pk=row.pk).update(dispatches=F("dispatches") + 1,
-                            due_at=timezone.now() + timedelta(seconds=row.lease_seconds))
     return True
+
+
+def _mark_sent(rows: list[PendingTask]) -> None:
+    """Only once sent: a row that could not be sent stays due for the next sweep."""
+    now = timezone.now()
+    for lease in {row.lease_seconds for row in rows}:
+        _open(pk__in=[row.pk for row in rows if row.lease_seconds == lease]).update(
+            dispatches=F("dispatches") + 1, due_at=now + timedelta(seconds=lease))
 
 
 def _give_up(row: PendingTask, reason: str) -> None:

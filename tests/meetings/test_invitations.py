@@ -94,6 +94,28 @@ def test_a_good_csv_invites_everyone_with_their_roles(as_owner, meeting, django_
     assert sorted(m.to[0] for m in mail.outbox) == ["ana@example.net", "bo@example.net"]
 
 
+def test_a_long_csv_costs_no_more_queries_than_a_short_one_and_every_link_works(as_owner, meeting, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def import_people(prefix, count):
+        text = "Email,Name\n" + "".join(f"{prefix}{n}@example.net,Person {n}\n" for n in range(count))
+        with CaptureQueriesContext(connection) as queries:
+            assert as_owner.post(url(meeting, "invite/csv/"), {"file": csv_upload(text)}).status_code == 302
+        return len(queries)
+
+    import_people("warm", 3)  # the first request of a session reads more than the import
+    short, long = import_people("few", 10), import_people("many", 600)
+
+    assert long <= short + 2, (short, long)  # 600 rows: one more batch of invitations and of links, at most
+    assert Invitation.objects.filter(meeting=meeting, email__startswith="many").count() == 600
+    assert PendingTask.objects.filter(task__endswith="send_meeting_email").count() == 613
+    person = Invitation.objects.get(email="many599@example.net")
+    assert person.email_status == "queued" and person.display_name == "Person 599"
+    from meetings import links
+    assert client.get(f"/j/{links.invitation_token(person)}").status_code == 200
+
+
 def test_a_csv_without_a_header_is_refused_clearly(as_owner, meeting):
     response = as_owner.post(url(meeting, "invite/csv/"), {"file": csv_upload("a@example.net,A\n")})
 
