@@ -10,11 +10,12 @@ from datetime import datetime
 
 
 class ProviderError(Exception):
-    """A provider call failed; `permanent` says whether retrying can help."""
+    """A provider call failed; `permanent` says whether retrying can help, `status` is the provider's
+    HTTP status when it answered (0 when it did not)."""
 
-    def __init__(self, message: str, *, permanent: bool = False):
+    def __init__(self, message: str, *, permanent: bool = False, status: int = 0):
         super().__init__(message)
-        self.permanent = permanent
+        self.permanent, self.status = permanent, status
 
 
 class NotSupported(ProviderError):

@@ -36,9 +36,8 @@ MAX_ATTEMPTS = 5
 
 class LiveKitError(ProviderError):
     def __init__(self, message: str, *, status: int = 0, code: str = "", permanent: bool = False):
-        super().__init__(message, permanent=permanent)
-        self.status = status
-        self.code = code
+        super().__init__(message, permanent=permanent, status=status)
+        self.code = code  # Twirp's error code, e.g. not_found
 
 
 class PublicOnlyResolver(AbstractResolver):

@@ -22,9 +22,7 @@ MAX_PAGES = 200  # a paging loop that never ends is the provider's bug, not a re
 
 
 class SignalWireError(ProviderError):
-    def __init__(self, message: str, *, status: int = 0, permanent: bool = False):
-        super().__init__(message, permanent=permanent)
-        self.status = status
+    pass
 
 
 class SignalWireClient:
