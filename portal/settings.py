@@ -411,3 +411,7 @@ LOGGING = {
 MAX_RECORDING_CHUNKS = env.int("MAX_RECORDING_CHUNKS", default=4 * 3600)
 MAX_RECORDING_BYTES = env.int("MAX_RECORDING_BYTES", default=4 * 1024**3)
 MAX_ORGANIZATION_RECORDING_BYTES = env.int("MAX_ORGANIZATION_RECORDING_BYTES", default=50 * 1024**3)
+
+# Gcore's Streaming API allows 4 requests a second per API token; a private deployment, or a bench
+# against the contract server (bench/worker_memory.py), may set another cap.
+GCORE_REQUESTS_PER_SECOND = env.int("GCORE_REQUESTS_PER_SECOND", default=4)

@@ -3,14 +3,17 @@ process. Streaming API: APIKey auth, the current paged videos search and the leg
 metadata (durations in milliseconds), peer statistics over a from/to window, error bodies, and a
 4-requests-per-second limit answered with 429. Meet server API: closePeer, closeRoom, numberPeers
 and durationOfBroadcast on rooms the test declares. Tests load data and inject failures through
-/_control (reset with /_control/reset), and read its request log at /_control/log.
+/_control (reset with /_control/reset), and read its request log at /_control/log. POST
+/_control/videos {"room", "count", "first_id"} adds `count` recordings of a room with every field the
+contract lists (a bench's 10,000 without sending them), and POST /_control/counts answers how many
+requests, and video lookups, came so far without the whole log.
 
     python tests/gcore_api_server.py --control-token SECRET     # prints "LISTENING <port>"
 """
 
 import secrets
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import contract_server
@@ -23,10 +26,33 @@ class State(contract_server.State):
         super().reset()
         self.api_token = api_token
         self.videos: list[dict] = []
+        self.video_index: dict[str, dict] = {}
         self.peers: dict[str, list] = {}
         self.legacy_only = False
         self.rooms: dict[str, list] = {}
         self.retry_after = None
+
+    def update(self, **values):
+        super().update(**values)
+        if "videos" in values:
+            self.video_index = {str(v["id"]): v for v in self.videos}
+
+    def add_videos(self, room: str, count: int, first_id: int = 1):
+        """`count` recordings of `room`, an hour apart and an hour long each, as GET /streaming/videos/{id}
+        answers them (providers.md's field list; durations in milliseconds)."""
+        for number in range(first_id, first_id + count):
+            started = datetime.fromtimestamp(1_700_000_000 + number * 3600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            cdn = f"https://demo-public.gvideo.io/videos/2675_{number:012d}"
+            video = {"id": number, "name": room, "slug": f"{room}-{number}", "status": "ready",
+                     "duration": 3_600_000, "hls_url": f"{cdn}/master.m3u8", "dash_url": f"{cdn}/master.mpd",
+                     "iframe_url": f"https://player.gvideo.co/videos/2675_{number:012d}",
+                     "converted_videos": [{"mp4_url": f"{cdn}/qid{q}v1_h264_{h}p.mp4", "width": w, "height": h,
+                                           "size": 90_000_000 * q, "status": "complete"}
+                                          for q, (w, h) in enumerate(((640, 360), (1280, 720), (1920, 1080)), 1)],
+                     "origin_url": f"https://s-ed1.cloud.gcore.lu/2675-origin/{number}.mp4",
+                     "recording_started_at": started, "created_at": started, "updated_at": started}
+            self.videos.append(video)
+            self.video_index[str(number)] = video
 
 
 class Handler(contract_server.Handler):
@@ -36,7 +62,7 @@ class Handler(contract_server.Handler):
         path = urlsplit(self.path).path
         if path.startswith("/rooms/"):
             return self.meet_server("POST", path, self._body() or {})
-        if path in ("/_control", "/_control/reset"):
+        if path in ("/_control", "/_control/reset", "/_control/videos", "/_control/counts"):
             return self._control("POST", path)
         return self._json(403, {"error": "forbidden"})
 
@@ -60,6 +86,19 @@ class Handler(contract_server.Handler):
         if failing:
             return self._json(502, {"error": "Bad gateway"})
         return self.route(url.path, query)
+
+    def control(self, path: str, body: dict) -> dict:
+        state = self.state
+        if path == "/_control/videos":
+            with state.lock:
+                state.add_videos(body["room"], int(body["count"]), int(body.get("first_id", 1)))
+                return {"videos": len(state.videos)}
+        if path == "/_control/counts":
+            with state.lock:
+                looked_up = sum(1 for e in state.log if e.get("path", "").startswith("/streaming/videos/")
+                                and e["path"] != "/streaming/videos/search")
+                return {"requests": len(state.log), "video_lookups": looked_up}
+        return super().control(path, body)
 
     def meet_server(self, method, path, body):
         """The Meet server API of one region: rooms and who is in them (state.rooms)."""
@@ -103,7 +142,7 @@ class Handler(contract_server.Handler):
         if path == "/streaming/videos/search":
             return self._json(200, [v for v in state.videos if query.get("q", "") in v["name"]])
         if path.startswith("/streaming/videos/"):
-            video = next((v for v in state.videos if str(v["id"]) == path.rsplit("/", 1)[1]), None)
+            video = state.video_index.get(path.rsplit("/", 1)[1])
             return self._json(200, video) if video else self._json(404, {"error": "Not found"})
         if path in ("/streaming/statistics/peers/summary", "/streaming/statistics/peers"):
             try:

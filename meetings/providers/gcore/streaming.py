@@ -1,9 +1,9 @@
 """Gcore's Streaming API (recordings and statistics), as seed 004 and providers.md describe it.
 
 Every request goes through portal.http, holds one of the API token's 4-requests-per-second slots
-(portal.throttle, shared by all workers), and is retried on 429 (after Retry-After when given)
-and 5xx with exponential backoff and jitter. A provider that keeps failing raises ProviderError,
-so the sync task can retry later and lose nothing.
+(GCORE_REQUESTS_PER_SECOND; portal.throttle, shared by all workers), and is retried on 429 (after
+Retry-After when given) and 5xx with exponential backoff and jitter. A provider that keeps failing
+raises ProviderError, so the sync task can retry later and lose nothing.
 """
 
 import hashlib
@@ -15,7 +15,6 @@ from portal import retrying
 
 from ..base import ProviderError
 
-REQUESTS_PER_SECOND = 4
 # Gcore counts requests as they arrive; the limiter counts each from when it finished (no earlier
 # than its arrival), so a small margin over one second covers clocks and rounding.
 THROTTLE_WINDOW_MS = 1050
@@ -28,7 +27,7 @@ class StreamingClient:
         self.account = account
         # Gcore limits each API token, not each portal account: accounts sharing a token share slots.
         self.limits = retrying.Limits("gcore:" + hashlib.sha256(account.api_token.encode()).hexdigest()[:24],
-                                      REQUESTS_PER_SECOND, settings.GCORE_BACKOFF_SECONDS, attempts,
+                                      settings.GCORE_REQUESTS_PER_SECOND, settings.GCORE_BACKOFF_SECONDS, attempts,
                                       window_ms=THROTTLE_WINDOW_MS)
         self.base_url = (base_url or settings.GCORE_API_BASE_URL).rstrip("/")
 
