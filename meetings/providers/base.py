@@ -5,6 +5,7 @@ The portal asks a provider what it can do (Capabilities), to make sure a meeting
 Providers that can act on a live room or report afterwards implement the optional methods.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -185,8 +186,9 @@ class Provider:
         """This account's meeting that a provider room id names (callbacks carry room ids), or None."""
         return None
 
-    def fetch_recordings(self, *, meeting) -> list[ProviderRecording]:
-        """Every recording the provider holds of this meeting (services/sync.py upserts them)."""
+    def fetch_recordings(self, *, meeting) -> Iterable[ProviderRecording]:
+        """Every recording the provider holds of this meeting (services/sync.py upserts them a batch at
+        a time, so a generator that reads the provider page by page keeps a big sync's memory flat)."""
         raise NotSupported("list recordings")
 
     def fetch_sitting(self, *, meeting, start: datetime, end: datetime) -> SittingReport:

@@ -8,6 +8,7 @@ sitting are read again until a read comes long enough after it that nothing more
 """
 
 from datetime import datetime, timedelta
+from itertools import islice
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -36,37 +37,105 @@ def _upsert(model, lookup: dict, values: dict) -> bool:
 
 
 def sync_recordings(meeting: Meeting) -> dict:
-    """Upsert the provider's recordings of this meeting on their ids; remove the ones it no longer has."""
-    from .attendance import occurrence_at
+    """Upsert the provider's recordings of this meeting on their ids; remove the ones it no longer has.
 
-    seen, created = set(), 0
-    for found in _provider(meeting).fetch_recordings(meeting=meeting):
-        seen.add(found.provider_id)
+    The provider's recordings arrive as an iterable (Gcore's reads its API page by page) and are saved a
+    batch at a time: one read of the batch's rows, one insert of the new ones, one update of the changed
+    ones. Only the ids seen are kept across batches (the removal needs them), so a meeting of thousands
+    of recordings syncs in flat memory."""
+    seen: set[str] = set()
+    created = 0
+    recordings = iter(_provider(meeting).fetch_recordings(meeting=meeting))
+    while batch := list(islice(recordings, BATCH)):
+        created += _save_batch(meeting, batch, seen)
+    return {"videos": len(seen), "created": created, "removed": _remove_unseen(meeting, seen)}
+
+
+# Recordings saved per statement; one batch of the provider's answers is all a sync holds at once.
+BATCH = 100
+SYNCED_FIELDS = ("organization_id", "status", "duration_seconds", "hls_url", "download_url", "content_type",
+                 "started_at", "occurrence_id")
+
+
+def _save_batch(meeting: Meeting, batch: list, seen: set[str]) -> int:
+    """Save one batch of the provider's recordings; how many rows were new. A row another worker
+    created meanwhile is updated instead (the batch then goes row by row)."""
+    found = {recording.provider_id: recording for recording in batch}  # a repeated id: the last answer
+    seen.update(found)
+    existing = {row.provider_recording_id: row for row in Recording.objects.filter(
+        meeting=meeting, provider=meeting.provider, provider_recording_id__in=list(found))}
+    sittings = _sittings_near(meeting, [r.started_at for r in found.values() if r.started_at])
+    new, changed, now_ready = [], [], []
+    for provider_id, recording in found.items():
         values = {
             "organization_id": meeting.organization_id,
-            "status": Recording.Status.READY if found.ready else Recording.Status.UPLOADING,
-            "duration_seconds": found.duration_seconds, "hls_url": found.hls_url,
-            "download_url": found.download_url, "content_type": found.content_type,
+            "status": Recording.Status.READY if recording.ready else Recording.Status.UPLOADING,
+            "duration_seconds": recording.duration_seconds, "hls_url": recording.hls_url,
+            "download_url": recording.download_url, "content_type": recording.content_type,
         }
-        if found.started_at:
-            values.update(started_at=found.started_at, occurrence=occurrence_at(meeting, found.started_at))
-        lookup = {"meeting": meeting, "provider": meeting.provider, "provider_recording_id": found.provider_id}
-        was_ready = Recording.objects.filter(**lookup, status=Recording.Status.READY).exists()
-        created += _upsert(Recording, lookup, values)
-        if found.ready and not was_ready:
-            _emit_ready(meeting, lookup)
-    gone = meeting.recordings.filter(provider=meeting.provider).exclude(provider_recording_id="").exclude(
-        provider_recording_id__in=seen)
-    removed, _ = gone.delete()
-    return {"videos": len(seen), "created": created, "removed": removed}
+        if recording.started_at:
+            sitting = _sitting_at(sittings, recording.started_at)
+            values.update(started_at=recording.started_at, occurrence_id=sitting.pk if sitting else None)
+        row = existing.get(provider_id)
+        if row is None:
+            new.append((Recording(meeting=meeting, provider=meeting.provider, provider_recording_id=provider_id,
+                                  **values), values))
+        elif any(getattr(row, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(row, name, value)
+            changed.append(row)
+        if recording.ready and (row is None or row.status != Recording.Status.READY):
+            now_ready.append(provider_id)
+    created = len(new)
+    try:
+        with transaction.atomic():
+            Recording.objects.bulk_create([row for row, _ in new])
+    except IntegrityError:  # another sync of this meeting created some of them meanwhile
+        created = sum(_upsert(Recording, {"meeting": meeting, "provider": meeting.provider,
+                                          "provider_recording_id": row.provider_recording_id}, values)
+                      for row, values in new)
+    Recording.objects.bulk_update(changed, SYNCED_FIELDS)
+    _emit_ready(meeting, now_ready)
+    return created
 
 
-def _emit_ready(meeting: Meeting, lookup: dict) -> None:
+def _sittings_near(meeting: Meeting, moments: list[datetime]) -> list[Occurrence]:
+    """The meeting's sittings whose joining window may hold one of these moments, in order of start
+    (one query for a batch instead of services.attendance.occurrence_at for each recording)."""
+    if not moments:
+        return []
+    before = timedelta(minutes=settings.JOIN_OPENS_MINUTES_BEFORE)
+    after = timedelta(minutes=settings.JOIN_GRACE_MINUTES_AFTER)
+    return list(meeting.occurrences.filter(start__lte=max(moments) + before, end__gte=min(moments) - after)
+                .exclude(status=Occurrence.Status.CANCELLED).order_by("start"))
+
+
+def _sitting_at(sittings: list[Occurrence], moment: datetime) -> Occurrence | None:
+    """The first sitting whose joining window holds this moment (as occurrence_at decides)."""
+    before = timedelta(minutes=settings.JOIN_OPENS_MINUTES_BEFORE)
+    after = timedelta(minutes=settings.JOIN_GRACE_MINUTES_AFTER)
+    return next((s for s in sittings if s.start <= moment + before and s.end >= moment - after), None)
+
+
+def _remove_unseen(meeting: Meeting, seen: set[str]) -> int:
+    """Delete the meeting's provider recordings the provider no longer listed, reading its rows as a
+    stream and deleting in batches."""
+    rows = (meeting.recordings.filter(provider=meeting.provider).exclude(provider_recording_id="")
+            .values_list("pk", "provider_recording_id").iterator(chunk_size=2000))
+    gone = [pk for pk, provider_id in rows if provider_id not in seen]
+    removed = 0
+    for first in range(0, len(gone), 1000):
+        removed += Recording.objects.filter(pk__in=gone[first:first + 1000]).delete()[0]
+    return removed
+
+
+def _emit_ready(meeting: Meeting, provider_ids: list[str]) -> None:
     """recording.ready once per recording: when the provider first says it is ready. Two syncs racing
     may both see it not ready yet; the receiver tells them apart by the recording's code."""
-    if webhook_events.wants(meeting.organization_id, "recording.ready"):
-        recording = Recording.objects.select_related("meeting__room", "meeting__owner", "occurrence").get(**lookup)
-        webhook_events.emit(meeting.organization_id, "recording.ready", webhook_events.recording_data(recording))
+    if provider_ids and webhook_events.wants(meeting.organization_id, "recording.ready"):
+        for recording in Recording.objects.select_related("meeting__room", "meeting__owner", "occurrence").filter(
+                meeting=meeting, provider=meeting.provider, provider_recording_id__in=provider_ids):
+            webhook_events.emit(meeting.organization_id, "recording.ready", webhook_events.recording_data(recording))
 
 
 def _provider(meeting: Meeting):

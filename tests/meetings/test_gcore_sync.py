@@ -1,5 +1,8 @@
 """Recordings sync from Gcore's Streaming API: upsert on the provider's id, deletions follow."""
 
+from collections import Counter
+from datetime import timedelta
+
 import pytest
 
 from accounts.models import Membership
@@ -94,3 +97,33 @@ def test_downloads_use_the_seeds_origin_host_and_resource_where_gcore_gives_them
         "501": "https://s-ed1.cloud.gcore.lu/9208-mediaplatform10835/videos/UaX2pjxen2guUw3.mp4",
         "502": "https://cdn.example/2/1080.mp4",  # one of the two is not enough
         "503": "https://cdn.example/3/original.mp4"}
+
+
+def test_a_room_of_several_pages_syncs_every_recording_to_its_sitting_and_a_rerun_follows_the_provider(
+        meeting, gcore_api, settings):
+    """More recordings than one page of Gcore's search (and one batch of the sync): all arrive, each
+    with its sitting; once Gcore has processed them and deleted one, the next sync shows exactly that."""
+    settings.GCORE_REQUESTS_PER_SECOND = 1000
+    room = room_id(meeting)
+    sitting = meeting.occurrences.get()
+    during, week_before = meeting.start + timedelta(minutes=5), meeting.start - timedelta(days=7)
+    videos = [{**video(room, n, status="pending" if n % 2 else "ready"),
+               "recording_started_at": (during if n == 1 else week_before + timedelta(hours=n)).isoformat()}
+              for n in range(1, 131)]
+    gcore_api.set(videos=videos, per_second=1000)
+
+    first = sync_meeting_task.apply(args=[meeting.pk]).get()
+
+    assert (first["videos"], first["created"], first["removed"]) == (130, 130, 0)
+    rows = {r.provider_recording_id: r for r in Recording.objects.filter(meeting=meeting)}
+    assert len(rows) == 130 and rows["501"].occurrence == sitting
+    assert [r for r in rows.values() if r.occurrence is not None] == [rows["501"]]
+    assert Counter(r.status for r in rows.values()) == {"uploading": 65, "ready": 65}
+
+    gcore_api.set(videos=[{**v, "status": "ready"} for v in videos if v["id"] != 600])
+    again = sync_meeting_task.apply(args=[meeting.pk]).get()
+
+    assert (again["videos"], again["created"], again["removed"]) == (129, 0, 1)
+    assert set(Recording.objects.values_list("status", flat=True)) == {"ready"}
+    assert "600" not in set(Recording.objects.values_list("provider_recording_id", flat=True))
+    assert Recording.objects.get(provider_recording_id="501").occurrence == sitting

@@ -13,6 +13,7 @@ account joins people in one of the two ways the seed offers (ProviderAccount.joi
 
 import re
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, timedelta
 from urllib.parse import urlencode
 
@@ -185,7 +186,7 @@ class GcoreProvider(Provider):
         uid = meeting_uid_of(room)
         return Meeting.objects.of(self.account.organization).filter(ical_uid=uid).first() if uid else None
 
-    def fetch_recordings(self, *, meeting) -> list[ProviderRecording]:
+    def fetch_recordings(self, *, meeting) -> Iterator[ProviderRecording]:
         return reports.recordings(self.account, room_id(meeting))
 
     def fetch_sitting(self, *, meeting, start, end) -> SittingReport:

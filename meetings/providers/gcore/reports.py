@@ -1,5 +1,6 @@
 """Gcore's recordings and statistics (Streaming API), mapped to the portal's provider-neutral reports."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from ..base import ProviderRecording, ProviderStay, SittingReport
@@ -33,20 +34,22 @@ def _download_url(video: dict) -> str:
     return video.get("origin_url") or ""
 
 
-def recordings(account, room: str) -> list[ProviderRecording]:
-    """The room's videos (a session over four hours arrives as several)."""
+def recordings(account, room: str) -> Iterator[ProviderRecording]:
+    """The room's videos (a session over four hours arrives as several), one at a time. The search's
+    pages are read first, keeping only the ids, so the listing is as quick as before and a video
+    deleted meanwhile cannot shift another out of it; then each video's metadata when it is its turn,
+    so a room of thousands of recordings costs its ids and one video, not every video's answer."""
     client = StreamingClient(account)
-    found = []
-    for listed in client.videos_for_room(room):
-        video = client.video(listed["id"])
+    ids = dict.fromkeys(listed["id"] for page in client.video_pages(room) for listed in page)
+    for video_id in ids:
+        video = client.video(video_id)
         if video is None:  # deleted between the search and now
             continue
-        found.append(ProviderRecording(
+        yield ProviderRecording(
             provider_id=str(video["id"]), ready=video.get("status") in READY_STATUSES,
             started_at=moment(video.get("recording_started_at")) or moment(video.get("created_at")),
             duration_seconds=(video.get("duration") or 0) / 1000,  # the API gives milliseconds
-            hls_url=video.get("hls_url") or "", download_url=_download_url(video)))
-    return found
+            hls_url=video.get("hls_url") or "", download_url=_download_url(video))
 
 
 def sitting(account, room: str, start: datetime, end: datetime) -> SittingReport:

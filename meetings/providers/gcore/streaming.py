@@ -7,6 +7,7 @@ raises ProviderError, so the sync task can retry later and lose nothing.
 """
 
 import hashlib
+from collections.abc import Iterator
 from datetime import UTC
 
 from django.conf import settings
@@ -47,18 +48,24 @@ class StreamingClient:
                                 permanent=True)
         return response.json()
 
-    def videos_for_room(self, room_id: str) -> list[dict]:
-        """Every video whose name, slug or id matches the room: the current paged search, or the
-        seed's legacy search when the current one is not there."""
-        videos, page = [], 1
+    def video_pages(self, room_id: str) -> Iterator[list[dict]]:
+        """The videos whose name, slug or id matches the room, a page at a time as Gcore answers them
+        (the current paged search until an empty page), so a caller holds one page, not them all; the
+        seed's legacy search, in one answer, when the current one is not there."""
+        page = 1
         while True:
             batch = self._get("/streaming/videos", {"search": room_id, "page": page, "per_page": PER_PAGE})
-            if batch is None:
-                return self._get("/streaming/videos/search", {"q": room_id}) or []
+            if batch is None and page == 1:
+                yield self._get("/streaming/videos/search", {"q": room_id}) or []
+                return
             if not batch:
-                return videos
-            videos.extend(batch)
+                return
+            yield batch
             page += 1
+
+    def videos_for_room(self, room_id: str) -> list[dict]:
+        """Every video of the room in one list (video_pages, collected)."""
+        return [video for batch in self.video_pages(room_id) for video in batch]
 
     def recent_videos(self) -> list[dict]:
         """One short page of the account's videos: a cheap call that proves the token works."""
