@@ -107,7 +107,7 @@ class Server:
             try:
                 requests.get(self.url + "/", timeout=1)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # listening, its workers still booting
                 if self.process.poll() is not None:
                     raise RuntimeError(f"{label} exited at start") from None
                 time.sleep(0.2)  # waiting for a server process to listen, not for test state
