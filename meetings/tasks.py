@@ -154,3 +154,16 @@ def tell_provider(meeting_id: int, action: str, invitation_id: int | None = None
 
 # Outgoing webhooks' tasks, registered with the app's other tasks.
 from .webhooks.tasks import deliver_webhook, send_endpoint_disabled_email  # noqa: E402,F401
+
+
+@shared_task
+def apply_provider_events(account_id: int | None = None) -> int:
+    """Apply stored joins and leaves: one account's, queued by a delivery (provider_events.
+    schedule_apply), or, from beat without an account, every account's still pending after a few
+    seconds (a lost message, a stopped worker). Returns how many peers were brought up to date."""
+    from .services import provider_events
+
+    if account_id is not None:
+        provider_events.clear_queued(account_id)
+        return provider_events.apply_pending(account_id)
+    return provider_events.apply_pending(older_than=provider_events.SWEEP_AFTER)

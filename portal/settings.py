@@ -325,6 +325,11 @@ CELERY_BEAT_SCHEDULE = {
     "forget-old-idempotency-keys": {"task": "portal.tasks.forget_old_idempotency_keys", "schedule": 3600.0},
 }
 
+# Hosted providers' joins and leaves are applied by the worker (meetings/services/provider_events.py);
+# this sweep applies those a lost message or a stopped worker left pending.
+CELERY_BEAT_SCHEDULE["apply-provider-events"] = {"task": "meetings.tasks.apply_provider_events",
+                                                 "schedule": env.float("PROVIDER_EVENTS_SWEEP_SECONDS", default=15.0)}
+
 # The REST API (/api/v1/, portal/api/): API keys or the session, one error shape, cursor pages,
 # JSON only, and an OpenAPI 3 schema drf-spectacular writes from the views.
 REST_FRAMEWORK = {

@@ -92,32 +92,42 @@ def room_is_ours(account, room_id: str) -> bool:
 
 
 def apply_event(event) -> None:
-    """Apply the stored events of this event's peer not applied yet, in the order they arrived, each
-    once. A join while present or a leave while gone changes nothing, so a repeated delivery is
-    harmless. An event that commits only after a later one of the same peer was applied (two
-    deliveries racing) is stale: the later one already said where the person is."""
-    peer_events = type(event).objects.filter(account_id=event.account_id, room_id=event.room_id,
-                                             peer_id=event.peer_id)
+    """Apply the stored events of this event's peer not applied yet (apply_peer_events)."""
+    apply_peer_events(event.account, event.room_id, event.peer_id)
+
+
+def apply_peer_events(account, room_id: str, peer_id: str, *, meetings: dict | None = None) -> None:
+    """Apply the stored events of one peer not applied yet, in the order they arrived, each once. A
+    join while present or a leave while gone changes nothing, so a repeated delivery is harmless. An
+    event that commits only after a later one of the same peer was applied (two deliveries racing)
+    is stale: the later one already said where the person is. `meetings` keeps the room lookups of
+    a batch."""
+    from ..models import ProviderEvent
+
+    peer_events = ProviderEvent.objects.filter(account_id=account.pk, room_id=room_id, peer_id=peer_id)
     with transaction.atomic():
         # Locking the peer's events makes deliveries about the same person apply one at a time.
-        events = list(peer_events.select_for_update().order_by("pk").defer("payload"))
+        events = list(peer_events.select_for_update().order_by("pk").only("pk", "kind", "applied", "received_at"))
         pending = [e for e in events if not e.applied]
         if not pending:
             return
         newest_applied = max((e.pk for e in events if e.applied), default=0)
-        meeting = meeting_for_room(event.account, event.room_id)
+        meetings = {} if meetings is None else meetings
+        if (account.pk, room_id) not in meetings:
+            meetings[account.pk, room_id] = meeting_for_room(account, room_id)
+        meeting = meetings[account.pk, room_id]
         for arrived in pending:
             if arrived.pk > newest_applied:
-                _apply(arrived, meeting)
+                _apply(arrived, meeting, peer_id)
         peer_events.filter(pk__in=[e.pk for e in pending]).update(applied=True)
 
 
-def _apply(event, meeting: Meeting | None) -> None:
+def _apply(event, meeting: Meeting | None, peer_id: str) -> None:
     """A join or leave opens or closes the person's stay and moves their live join session."""
     if meeting is not None:
         record = attendance.record_join if event.kind == JOINED else attendance.record_leave
-        record(meeting=meeting, peer_id=event.peer_id, at=event.received_at)
-    session = _session_for(meeting, event.peer_id)
+        record(meeting=meeting, peer_id=peer_id, at=event.received_at)
+    session = _session_for(meeting, peer_id)
     if session is None:
         return
     live = JoinSession.objects.filter(pk=session.pk, ended_at__isnull=True)

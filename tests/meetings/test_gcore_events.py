@@ -2,12 +2,14 @@
 
 import json
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
+from meetings import tasks
 from meetings.models import JoinSession, Presence, ProviderEvent
 from meetings.providers.gcore.callbacks import EVENT_KINDS
 from meetings.providers.gcore.provider import room_id
@@ -201,3 +203,26 @@ def test_unauthenticated_malformed_or_foreign_events_get_4xx_and_write_nothing(a
     assert response.status_code == status
     assert not ProviderEvent.objects.exists()
     assert not JoinSession.objects.get(pk=session.pk).connected
+
+
+def test_joins_a_lost_message_left_pending_are_applied_by_the_sweep(account, session):
+    # Outside the capture, nothing runs after commit: as if the worker's message was lost.
+    send(account, body(session, "connected"))
+    assert not JoinSession.objects.get(pk=session.pk).connected
+
+    ProviderEvent.objects.update(received_at=timezone.now() - timedelta(minutes=1))
+    tasks.apply_provider_events()
+
+    assert JoinSession.objects.get(pk=session.pk).connected
+    assert [(stay.left_at is None) for stay in Presence.objects.all()] == [True]
+    assert not ProviderEvent.objects.filter(applied=False).exists()
+
+
+def test_an_account_disabled_while_events_arrive_is_refused_at_once(account, session):
+    assert send(account, body(session, "connected")).status_code == 200
+
+    account.enabled = False
+    account.save()
+
+    assert send(account, body(session, "disconnected")).status_code == 404
+    assert ProviderEvent.objects.count() == 1

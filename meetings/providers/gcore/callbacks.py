@@ -9,6 +9,7 @@ import hmac
 import json
 import logging
 import math
+import time
 import uuid
 
 from django.core.exceptions import RequestDataTooBig
@@ -21,6 +22,8 @@ MAX_ID_LENGTH = 100  # what the portal stores of a room or peer id
 MAX_DEPTH = 20  # Gcore's bodies are flat; deeper nesting is not theirs
 JOINED, LEFT = "joined", "left"
 # The seed names the webhooks joinPeer and closePeer and shows bodies with "connected" and "disconnected".
+ROOM_SECONDS = 2.0
+_known_rooms: dict[tuple[int, str], float] = {}
 EVENT_KINDS = {"connected": JOINED, "joinPeer": JOINED, "disconnected": LEFT, "closePeer": LEFT}
 
 
@@ -99,13 +102,28 @@ def _event_kind(body: dict, path_event: str) -> str:
     return kind
 
 
+def room_known(provider, room: str) -> bool:
+    """Whether the room is one of the account's meetings', as this process saw it at most
+    ROOM_SECONDS ago (a webinar's events all name one room). Unknown rooms are asked every time; an
+    event for a meeting deleted since is stored and applies to no one."""
+    key, now = (provider.account.pk, room), time.monotonic()
+    if now - _known_rooms.get(key, float("-inf")) < ROOM_SECONDS:
+        return True
+    if provider.meeting_for_room(room) is None:
+        return False
+    if len(_known_rooms) >= 10_000:
+        _known_rooms.clear()
+    _known_rooms[key] = now
+    return True
+
+
 def parse_event(provider, request) -> list[ParsedEvent]:
     """One join or leave webhook of `provider`'s account, authenticated by the authEvent header."""
     authenticate(request, provider.account, "webhook_secret", refused_status=401)
     body = json_body(request)
     path_event = (request.resolver_match.kwargs.get("path_event", "") if request.resolver_match else "")
     kind = _event_kind(body, path_event)
-    if provider.meeting_for_room(body["roomId"]) is None:
+    if not room_known(provider, body["roomId"]):
         raise CallbackRefused("unknown room", 404)
     # Gcore's events carry no id, so a repeat cannot be told from a new event with the same body (a
     # quick reconnect, or a closePeer with its joinPeer's body): every event is kept, and applying
