@@ -4,18 +4,24 @@ A socket is let in only with the secret cookie of a live join session for the li
 server decides everything that matters: who is admitted, who may publish (viewers' offers are
 dropped, and so are their answers that would send media), and who may moderate. Live state sits on
 JoinSession rows so several web processes, joined through the channel layer, agree on the room.
+
+The consumer is asynchronous so that what the room is told (a chat line, someone's change, see
+presence.py) is forwarded to each socket without a thread hop or a query; reading and changing the
+database happens in the `_…` methods run by database_sync_to_async.
 """
 
 import json
 
 from asgiref.sync import async_to_sync
-from channels.generic.websocket import JsonWebsocketConsumer
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from . import realtime
+from . import presence, realtime
 from .ice import ice_servers_for
-from .models import WATCHER_ROLES, Invitation, JoinSession, Kind, Role
+from .models import Invitation, JoinSession, Role
+from .presence import MODERATORS_ONLY, can_publish
 from .services import joining, moderation, scheduling
 from .services.invitations import invitation_change_role, invitation_readmit
 from .services.joining import JoinDenied
@@ -29,12 +35,6 @@ ENDED_TEXT = {
     "ended": ("The meeting has ended", "The host ended the meeting for everyone."),
     "left": ("You left the meeting", "You can join again while the meeting is on."),
 }
-
-
-def can_publish(invitation: Invitation, kind: str) -> bool:
-    return not (kind == Kind.WEBINAR and invitation.role in WATCHER_ROLES)
-
-
 
 
 RECEIVING = {"a=recvonly", "a=inactive"}
@@ -58,36 +58,45 @@ def receives_only(description: dict) -> bool:
                for section in sections)
 
 
-def _peer(session: JoinSession, kind: str) -> dict:
-    invitation = session.invitation
-    return {"peer": session.code, "name": invitation.display_name, "role": invitation.get_role_display(),
-            "role_key": invitation.role,
-            "moderator": invitation.is_moderating, "can_publish": can_publish(invitation, kind),
-            "audio": session.audio_on, "video": session.video_on, "screen": session.screen_on,
-            "hand": session.hand_raised, "connected": session.connected}
-
-
-class RoomConsumer(JsonWebsocketConsumer):
+class RoomConsumer(AsyncJsonWebsocketConsumer):
     session_id = None
+    moderator = False
 
     # --- connection ------------------------------------------------------------------------------
-    def connect(self):
+    async def connect(self):
+        self.joined_groups = []
+        session, refusal = await database_sync_to_async(self._find_session)()
+        if refusal:
+            await self.close(code=refusal)
+            return
+        # Listen first, then look again: an end, takeover or admission in between is not missed.
+        await self._join(realtime.session_group(session.pk), realtime.invitation_group(session.invitation_id))
+        arrival = await database_sync_to_async(self._arrive)(session)
+        await self.accept()
+        if session.ended_at:
+            await self._send_ended(session.end_reason)
+            return
+        if session.admitted:
+            await self._join(realtime.room_group(self.occurrence_id))
+        await self.send_json(arrival["welcome"])
+        await self._tell_room(arrival["changes"])
+        # Read after joining the room's group: a change in between is in the snapshot or comes after it.
+        await self.send_json(await database_sync_to_async(self._snapshot)())
+
+    def _find_session(self) -> tuple[JoinSession | None, int]:
         try:
             link = joining.find_link(self.scope["url_route"]["kwargs"]["token"])
         except JoinDenied:
-            self.close(code=4404)
-            return
+            return None, 4404
         session = joining.session_for_secret(self.scope.get("cookies", {}).get(f"join_{link.code}", ""))
         if session is None or not joining.session_belongs_to(session, link):
-            self.close(code=4401)
-            return
-        # Listen first, then look again: an end, takeover or admission in between is not missed.
-        self._join(realtime.session_group(session.pk), realtime.invitation_group(session.invitation_id))
+            return None, 4401
+        return session, 0
+
+    def _arrive(self, session: JoinSession) -> dict:
         session.refresh_from_db(fields=["ended_at", "end_reason", "admitted"])
-        self.accept()
         if session.ended_at:
-            self._send_ended(session.end_reason)
-            return
+            return {}
         meeting = session.occurrence.meeting
         self.session_id, self.session_code = session.pk, session.code
         self.occurrence_id, self.invitation_id = session.occurrence_id, session.invitation_id
@@ -95,10 +104,13 @@ class RoomConsumer(JsonWebsocketConsumer):
         self.chat_enabled, self.raise_hand = meeting.chat_enabled, meeting.raise_hand
         self.moderator = session.invitation.is_moderating
         self.publisher = can_publish(session.invitation, meeting.kind)
-        if session.admitted:
-            self._join(realtime.room_group(self.occurrence_id))
         joining.socket_seen(self.session_id)
-        self.send_json({
+        session.connected = True
+        # The stays this person's earlier joins left behind (taken over by this one) leave every page.
+        replaced = JoinSession.objects.filter(
+            invitation_id=self.invitation_id, occurrence_id=self.occurrence_id,
+            end_reason=JoinSession.EndReason.REPLACED).order_by("-ended_at")[:5]
+        welcome = {
             "type": "welcome", "admitted": session.admitted,
             "me": {"peer": session.code, "name": session.invitation.display_name,
                    "role": session.invitation.get_role_display(), "moderator": self.moderator,
@@ -108,77 +120,90 @@ class RoomConsumer(JsonWebsocketConsumer):
                      "roles": [[value, str(label)] for value, label in Role.choices
                                if value in moderation.roles_given_in_room(meeting.kind)]},
             "ice_servers": ice_servers_for(session.code),
-        })
-        realtime.send(realtime.room_group(self.occurrence_id), {"type": "refresh"})
-        self._send_snapshot()
+        }
+        return {"welcome": welcome, "changes": presence.changes([session, *replaced], self.kind)}
 
-    def disconnect(self, code):
-        for group in getattr(self, "joined_groups", []):
-            async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
-        if self.session_id is None:
-            return
+    def _snapshot(self) -> dict:
+        return presence.snapshot(self.occurrence_id, meeting_id=self.meeting_id, kind=self.kind,
+                                 moderator=self.moderator)
+
+    async def disconnect(self, code):
+        for group in self.joined_groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.session_id is not None:
+            await self._tell_room(await database_sync_to_async(self._leave)())
+
+    def _leave(self) -> list[dict]:
         JoinSession.objects.filter(pk=self.session_id, ended_at__isnull=True).update(
             connected=False, disconnected_at=timezone.now())
-        realtime.send(realtime.room_group(self.occurrence_id), {"type": "refresh"})
+        session = JoinSession.objects.select_related("invitation").filter(pk=self.session_id).first()
+        return presence.changes([session], self.kind) if session else []
 
-    def _join(self, *groups):
-        self.joined_groups = getattr(self, "joined_groups", [])
+    async def _join(self, *groups):
         for group in groups:
-            async_to_sync(self.channel_layer.group_add)(group, self.channel_name)
+            await self.channel_layer.group_add(group, self.channel_name)
             self.joined_groups.append(group)
 
-    def _send_ended(self, reason: str):
-        title, message = ENDED_TEXT.get(reason, ENDED_TEXT["left"])
-        self.send_json({"type": "ended", "reason": reason, "title": title, "message": message})
-        self.close()
+    async def _tell_room(self, messages: list[dict]):
+        for message in messages:
+            await self.channel_layer.group_send(realtime.room_group(self.occurrence_id), realtime.event(message))
 
-    def _send_snapshot(self):
-        live = list(JoinSession.objects.filter(occurrence_id=self.occurrence_id, ended_at__isnull=True)
-                    .select_related("invitation").order_by("started_at"))
-        snapshot = {"type": "presence", "peers": [_peer(s, self.kind) for s in live if s.admitted]}
-        if self.moderator:
-            snapshot["waiting"] = [{"peer": s.code, "name": s.invitation.display_name} for s in live if not s.admitted]
-            snapshot["removed"] = [{"invitation": i.code, "name": i.display_name} for i in Invitation.objects.filter(
-                meeting_id=self.meeting_id, removed_at__isnull=False)]
-        self.send_json(snapshot)
+    async def _send_ended(self, reason: str):
+        title, message = ENDED_TEXT.get(reason, ENDED_TEXT["left"])
+        await self.send_json({"type": "ended", "reason": reason, "title": title, "message": message})
+        await self.close()
 
     # --- messages from the channel layer ---------------------------------------------------------
-    def room_event(self, event):
+    async def room_event(self, event):
         payload = event["payload"]
         kind = payload["type"]
-        if kind == "refresh":
-            self._send_snapshot()
+        if kind in MODERATORS_ONLY:
+            if self.moderator:
+                await self.send_json(payload)
         elif kind == "ended":
             if payload.get("session") in (None, self.session_id):
-                self._send_ended(payload["reason"])
+                await self._send_ended(payload["reason"])
         elif kind == "replaced":
             if payload["keep"] != self.session_id:
-                self._send_ended("replaced")
+                await self._send_ended("replaced")
         elif kind == "admitted":
-            self._join(realtime.room_group(self.occurrence_id))
-            self.send_json(payload)
-            self._send_snapshot()
+            await self._join(realtime.room_group(self.occurrence_id))
+            await self.send_json(payload)
+            await self.send_json(await database_sync_to_async(self._snapshot)())
         else:
-            self.send_json(payload)
+            await self.send_json(payload)
 
     # --- messages from the page ------------------------------------------------------------------
-    def receive_json(self, content, **kwargs):
+    async def receive_json(self, content, **kwargs):
         if self.session_id is None or not isinstance(content, dict):
-            return
-        session = JoinSession.objects.select_related("invitation").filter(pk=self.session_id).first()
-        if session is None or session.ended_at:
-            self._send_ended(session.end_reason if session else "left")
             return
         handler = {"signal": self.on_signal, "chat": self.on_chat, "hand": self.on_hand, "media": self.on_media,
                    "moderate": self.on_moderate, "ping": self.on_ping}.get(content.get("type"))
         if handler:
-            handler(session, content)
+            await database_sync_to_async(self._handle)(handler, content)
+
+    def _handle(self, handler, content: dict):
+        session = JoinSession.objects.select_related("invitation").filter(pk=self.session_id).first()
+        if session is None or session.ended_at:
+            async_to_sync(self._send_ended)(session.end_reason if session else "left")
+            return
+        handler(session, content)
+
+    def _reply(self, message: dict):
+        """From a handler (which runs in a thread): a message to this socket's page."""
+        async_to_sync(self.send_json)(message)
+
+    def _announce(self, session: JoinSession):
+        """From a handler: the room learns how this stay stands now."""
+        for message in presence.changes([session], self.kind):
+            realtime.send(realtime.room_group(self.occurrence_id), message)
 
     def on_ping(self, session, content):
         joining.socket_seen(session.pk)
         if not session.connected:  # beat took this silent socket for dropped; the room sees it back
-            realtime.send(realtime.room_group(self.occurrence_id), {"type": "refresh"})
-        self.send_json({"type": "pong"})
+            session.connected = True
+            self._announce(session)
+        self._reply({"type": "pong"})
 
     def on_signal(self, session, content):
         data = content.get("data")
@@ -204,35 +229,39 @@ class RoomConsumer(JsonWebsocketConsumer):
 
     def on_hand(self, session, content):
         if self.raise_hand and session.admitted:
-            JoinSession.objects.filter(pk=session.pk).update(hand_raised=bool(content.get("raised")))
-            realtime.send(realtime.room_group(self.occurrence_id), {"type": "refresh"})
+            session.hand_raised = bool(content.get("raised"))
+            JoinSession.objects.filter(pk=session.pk).update(hand_raised=session.hand_raised)
+            self._announce(session)
 
     def on_media(self, session, content):
         publish = self.publisher
+        session.audio_on = publish and bool(content.get("audio"))
+        session.video_on = publish and bool(content.get("video"))
+        session.screen_on = publish and bool(content.get("screen"))
         JoinSession.objects.filter(pk=session.pk).update(
-            audio_on=publish and bool(content.get("audio")), video_on=publish and bool(content.get("video")),
-            screen_on=publish and bool(content.get("screen")))
-        realtime.send(realtime.room_group(self.occurrence_id), {"type": "refresh"})
+            audio_on=session.audio_on, video_on=session.video_on, screen_on=session.screen_on)
+        self._announce(session)
 
     # --- moderation --------------------------------------------------------------------------------
     def on_moderate(self, session, content):
         if not session.invitation.is_moderating:
-            self.send_json({"type": "error", "message": "Only moderators can do that."})
+            self._reply({"type": "error", "message": "Only moderators can do that."})
             return
         action, peer = content.get("action"), str(content.get("peer", ""))
         if action == "end":
             scheduling.occurrence_end(occurrence=session.occurrence)
-            return
-        if action == "readmit":
+        elif action == "readmit":
             removed = Invitation.objects.filter(meeting_id=self.meeting_id, code=peer).first()
             if removed is not None:
                 invitation_readmit(invitation=removed)
         elif action == "mute_all":
             others = JoinSession.objects.filter(occurrence_id=self.occurrence_id, ended_at__isnull=True).exclude(
                 pk=session.pk)
-            for other in others:
-                realtime.send(realtime.session_group(other.pk), {"type": "force", "what": "mute"})
+            muted = list(others.values_list("pk", flat=True))
+            for other in muted:
+                realtime.send(realtime.session_group(other), {"type": "force", "what": "mute"})
             others.update(audio_on=False)
+            presence.announce(muted)  # one message for everyone muted
         else:
             target = JoinSession.objects.select_related("invitation").filter(
                 code=peer, occurrence_id=self.occurrence_id, ended_at__isnull=True).first()
@@ -241,16 +270,15 @@ class RoomConsumer(JsonWebsocketConsumer):
             if action == "set_role":
                 refusal = self._role_change_refusal(session, target, str(content.get("role", "")))
                 if refusal:
-                    self.send_json({"type": "error", "message": refusal})
+                    self._reply({"type": "error", "message": refusal})
                     return
             if target.pk == session.pk:
                 return
             if action in ("remove", "deny") and (refusal := moderation.removal_refusal(session.invitation,
                                                                                     target.invitation)):
-                self.send_json({"type": "error", "message": refusal})
+                self._reply({"type": "error", "message": refusal})
                 return
             self._moderate_one(action, target, content)
-        realtime.send(realtime.room_group(self.occurrence_id), {"type": "refresh"})
 
     def _role_change_refusal(self, session: JoinSession, target: JoinSession, role: str) -> str:
         return moderation.role_change_refusal(session.invitation, target.invitation, role, self.kind)
@@ -260,6 +288,7 @@ class RoomConsumer(JsonWebsocketConsumer):
         if action == "admit":
             JoinSession.objects.filter(pk=target.pk).update(admitted=True)
             realtime.send(group, {"type": "admitted"})
+            presence.announce([target.pk])
         elif action == "deny":
             joining.end_session(target, JoinSession.EndReason.DENIED)
         elif action == "remove":
@@ -269,10 +298,12 @@ class RoomConsumer(JsonWebsocketConsumer):
                 invitation_change_role(invitation=target.invitation, role=str(content.get("role", "")),
                                        language=str(content.get("language", "")))
             except ValidationError as error:
-                self.send_json({"type": "error", "message": " ".join(error.messages)})
+                self._reply({"type": "error", "message": " ".join(error.messages)})
                 return
             realtime.send(group, {"type": "force", "what": "reload"})  # the page picks up its new rights
+            presence.announce([target.pk])
         elif action in ("mute", "camera_off", "lower_hand"):
             field = {"mute": "audio_on", "camera_off": "video_on", "lower_hand": "hand_raised"}[action]
             JoinSession.objects.filter(pk=target.pk).update(**{field: False})
             realtime.send(group, {"type": "force", "what": action})
+            presence.announce([target.pk])

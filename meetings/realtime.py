@@ -1,17 +1,18 @@
 """Telling open room pages what happened: a message to a whole room, to one join session, or to the
 pages of one invitation. Services call these after their transaction commits."""
 
+from functools import cache
+
+import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from django.conf import settings
 from django.db import transaction
 
 
 def room_group(occurrence_id: int) -> str:
     return f"room.{occurrence_id}"
-
-
-def moderators_group(occurrence_id: int) -> str:
-    return f"moderators.{occurrence_id}"
 
 
 def session_group(session_id: int) -> str:
@@ -22,18 +23,39 @@ def invitation_group(invitation_id: int) -> str:
     return f"invitation.{invitation_id}"
 
 
+def event(payload: dict) -> dict:
+    """The channel-layer message that hands `payload` to each socket's room_event."""
+    return {"type": "room.event", "payload": payload}
+
+
 def send(group: str, payload: dict) -> None:
+    """From sync code (views, tasks, the consumer's database work)."""
     layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(group, {"type": "room.event", "payload": payload})
+    if isinstance(layer, RedisPubSubChannelLayer):
+        # One PUBLISH on a pooled connection, rather than async_to_sync building an event loop, a
+        # Redis connection and a layer for every message sent from a thread without a loop.
+        _publisher().publish(_group_channel(group), layer.serialize(event(payload)))
+    elif layer is not None:
+        async_to_sync(layer.group_send)(group, event(payload))
+
+
+def on_commit(work) -> None:
+    # robust: the change is committed; a channel layer that is down must not turn it into an error
+    # (pages that miss the message catch up when their socket reconnects).
+    transaction.on_commit(work, robust=True)
 
 
 def send_after_commit(group: str, payload: dict) -> None:
-    # robust: the change is committed; a channel layer that is down must not turn it into an error
-    # (pages that miss the message catch up through their state polling or on reconnect).
-    transaction.on_commit(lambda: send(group, payload), robust=True)
+    on_commit(lambda: send(group, payload))
 
 
-def refresh_room(occurrence_id: int) -> None:
-    """Ask every page of the room to fetch a fresh snapshot of who is there."""
-    send_after_commit(room_group(occurrence_id), {"type": "refresh"})
+def _group_channel(group: str) -> str:
+    # The Redis channel RedisPubSubChannelLayer's group_add subscribes to (its _get_group_channel_name).
+    return f"{settings.CHANNEL_LAYERS['default']['CONFIG'].get('prefix', 'asgi')}__group__{group}"
+
+
+@cache
+def _publisher() -> redis.Redis:
+    (host,) = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]
+    options = dict(host)
+    return redis.Redis.from_url(options.pop("address"), **options)

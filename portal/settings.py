@@ -116,19 +116,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
-# Messages a room socket may have waiting before the channel layer drops new ones for it, silently
-# (Channels' group_send ignores a full channel). The default of 100 dropped WebRTC signals to a socket
-# that fell behind on a loaded machine, and two people never saw each other.
+# Messages a room socket may have waiting in the in-memory layer (one process, no Redis) before it
+# drops new ones for it, silently. The default of 100 dropped WebRTC signals to a socket that fell
+# behind on a loaded machine, and two people never saw each other.
 ROOM_SOCKET_BACKLOG = env.int("ROOM_SOCKET_BACKLOG", default=2000)
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    # Several web processes serve one room: room messages travel through Redis. The layer waits for
-    # them with a blocking read of up to 5 s (RedisChannelLayer.brpop_timeout), and redis-py 8 cuts any
-    # read off after 5 s by default, which crashed every room socket (channels_redis issue 422). A read
-    # timeout well above the blocking one, still bounded so a Redis gone silent is noticed.
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
+    # Several web processes serve one room: room messages travel through Redis pub/sub. A message to a
+    # room is one PUBLISH, and each process hands it to its own sockets in memory; the list-based
+    # RedisChannelLayer wrote it into every socket's queue and each socket read it back with a round
+    # trip of its own. Reads are bounded so a Redis gone silent is noticed.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {
         "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5, "socket_keepalive": True}],
-        "prefix": env("CHANNELS_PREFIX", default="portal"), "capacity": ROOM_SOCKET_BACKLOG}}}
+        "prefix": env("CHANNELS_PREFIX", default="portal")}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer",

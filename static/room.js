@@ -26,6 +26,9 @@
   var screenTrack = null;
   var handRaised = false;
   var peers = new Map();    // peer code -> {pc, polite, makingOffer, ignoreOffer, info, tile, stream}
+  var roster = new Map();   // peer code -> what the server last said about them (see meetings/presence.py)
+  var waiting = new Map();  // peer code -> {peer, name}: the waiting room, for moderators
+  var removed = [];         // [{invitation, name}], for moderators
   var audioContext = null;
 
   // --- socket --------------------------------------------------------------------------------------
@@ -51,6 +54,10 @@
     switch (message.type) {
       case "welcome": return onWelcome(message);
       case "presence": return onPresence(message);
+      case "peers": return onPeers(message.peers);
+      case "waiting": return onWaiting(message.waiting);
+      case "gone": return onGone(message.peers);
+      case "removed": removed = message.removed; return renderModeration();
       case "signal": return onSignal(message.from, message.data);
       case "chat": return onChat(message);
       case "force": return onForce(message.what);
@@ -118,18 +125,42 @@
   }
 
   // --- presence ------------------------------------------------------------------------------------
+  // The whole picture when the socket connects, then only what changed.
   function onPresence(message) {
-    var present = new Set();
-    message.peers.forEach(function (info) {
-      present.add(info.peer);
+    roster = new Map();
+    waiting = new Map();
+    message.peers.forEach(function (info) { roster.set(info.peer, info); });
+    (message.waiting || []).forEach(function (w) { waiting.set(w.peer, w); });
+    removed = message.removed || [];
+    showRoster();
+  }
+
+  function onPeers(list) {
+    list.forEach(function (info) { waiting.delete(info.peer); roster.set(info.peer, info); });
+    showRoster();
+  }
+
+  function onWaiting(list) {
+    list.forEach(function (w) { if (!roster.has(w.peer)) waiting.set(w.peer, w); });
+    renderModeration();
+  }
+
+  function onGone(codes) {
+    codes.forEach(function (code) { roster.delete(code); waiting.delete(code); });
+    showRoster();
+  }
+
+  function showRoster() {
+    var list = Array.from(roster.values());
+    list.forEach(function (info) {
       if (me && info.peer === me.peer) return updateTile(me.peer, info);
       if (!admitted) return;
       if (me.can_publish || info.can_publish) ensurePeer(info).info = info;
       updateTile(info.peer, info);
     });
-    peers.forEach(function (p, code) { if (!present.has(code)) dropPeer(code); });
-    renderPeople(message.peers);
-    if (me && me.moderator) renderModeration(message.waiting || [], message.removed || []);
+    peers.forEach(function (p, code) { if (!roster.has(code)) dropPeer(code); });
+    renderPeople(list);
+    renderModeration();
   }
 
   var renderedPeople = "";
@@ -186,13 +217,15 @@
     return select;
   }
 
-  function renderModeration(waiting, removed) {
-    var key = JSON.stringify([waiting, removed]);
+  function renderModeration() {
+    if (!me || !me.moderator) return;
+    var queue = Array.from(waiting.values());
+    var key = JSON.stringify([queue, removed]);
     if (key === renderedModeration) return;
     renderedModeration = key;
     var waitingList = document.getElementById("waiting-list");
-    waitingList.innerHTML = waiting.length ? "<h3>Waiting</h3>" : "";
-    waiting.forEach(function (w) {
+    waitingList.innerHTML = queue.length ? "<h3>Waiting</h3>" : "";
+    queue.forEach(function (w) {
       var row = document.createElement("p");
       row.dataset.waiting = w.peer;
       row.appendChild(document.createTextNode(w.name + " "));

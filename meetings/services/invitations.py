@@ -17,7 +17,7 @@ from accounts.models import User
 from portal import outbox
 from portal.validators import validate_single_line
 
-from .. import links, realtime
+from .. import links, presence, realtime
 from ..models import INTERPRETATION_LANGUAGES, ROLES_BY_KIND, Invitation, JoinLink, JoinSession, Meeting, Role
 from ..providers import get_provider
 from ..providers.base import ProviderError
@@ -239,6 +239,7 @@ def _end_sessions(invitation: Invitation, reason: str) -> None:
     live.update(ended_at=timezone.now(), end_reason=reason, connected=False)
     joining.sessions_left(leaving)
     realtime.send_after_commit(realtime.invitation_group(invitation.pk), {"type": "ended", "reason": reason})
+    presence.announce(leaving)
 
 
 def invitation_revoke(*, invitation: Invitation) -> None:
@@ -265,6 +266,7 @@ def invitation_remove_from_room(*, invitation: Invitation) -> bool:
 
 def invitation_readmit(*, invitation: Invitation) -> None:
     Invitation.objects.filter(pk=invitation.pk).update(removed_at=None)
+    presence.announce_removed(invitation.meeting_id)
 
 
 def invitation_reissue(*, invitation: Invitation, send_email: bool = True) -> str:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from portal import outbox
 
-from .. import links, realtime
+from .. import links, presence, realtime
 from ..models import WATCHER_ROLES, Invitation, JoinLink, JoinSession, Kind, Meeting, Occurrence
 from ..webhooks import events as webhook_events
 
@@ -215,7 +215,7 @@ def end_session(session: JoinSession, reason: str) -> None:
         ended_at=timezone.now(), end_reason=reason, connected=False)
     if ended:
         realtime.send_after_commit(realtime.session_group(session.pk), {"type": "ended", "reason": reason})
-        realtime.refresh_room(session.occurrence_id)
+        presence.announce([session.pk])
         if webhook_events.wants(session.organization_id, "participant.left"):
             sessions_left([session.pk])
 
@@ -224,6 +224,7 @@ def remove_from_room(session: JoinSession) -> None:
     """A moderator removes someone: their link answers 401 until a moderator lets them back."""
     Invitation.objects.filter(pk=session.invitation_id).update(removed_at=timezone.now())
     end_session(session, JoinSession.EndReason.REMOVED)
+    presence.announce_removed(session.occurrence.meeting_id)
     tell_hosted_provider(session.occurrence.meeting, "remove", session.invitation_id)
 
 
@@ -275,16 +276,14 @@ def end_abandoned_sessions(*, grace: timedelta, silent_after: timedelta = SOCKET
     crash, a killed process) dropped when it was last seen."""
     now = timezone.now()
     silent = JoinSession.objects.filter(ended_at__isnull=True, connected=True, last_seen_at__lt=now - silent_after)
-    rooms = set(silent.values_list("occurrence_id", flat=True))
+    dropped = set(silent.values_list("pk", flat=True))
     silent.update(connected=False, disconnected_at=F("last_seen_at"))  # a ping in between wins
     abandoned = JoinSession.objects.filter(ended_at__isnull=True, connected=False, disconnected_at__lt=now - grace)
-    rooms |= set(abandoned.values_list("occurrence_id", flat=True))
     leaving = list(abandoned.values_list("pk", flat=True))
     count = JoinSession.objects.filter(pk__in=leaving, ended_at__isnull=True, connected=False).update(
         ended_at=F("disconnected_at"), end_reason=JoinSession.EndReason.LEFT)
     sessions_left(leaving)
-    for occurrence_id in rooms:
-        realtime.refresh_room(occurrence_id)
+    presence.announce(dropped | set(leaving))
     return count
 
 

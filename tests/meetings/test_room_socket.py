@@ -17,6 +17,7 @@ from meetings.services.joining import end_abandoned_sessions
 from portal.asgi import application
 
 from ..factories import InvitationFactory, MeetingFactory
+from ..room_roster import Roster
 
 pytestmark = pytest.mark.django_db(transaction=True)
 OFFER = {"description": {"type": "offer", "sdp": "v=0\r\na=sendrecv\r\n"}}
@@ -64,6 +65,7 @@ class Peer:
 
     def __init__(self, invitation, *, cookie=True):
         self.invitation = invitation
+        self.roster = Roster()
         link = joining.find_link(invitation.token)
         self.session, secret = joining.join(joining.check(link, timezone.now()), timezone.now())
         headers = [(b"origin", b"http://127.0.0.1:8000")]
@@ -78,11 +80,19 @@ class Peer:
         self.run(self.socket.send_json_to(message))
 
     def receive(self, kind, until=lambda message: True):
-        """The next message of this kind that satisfies `until`; other messages are skipped."""
+        """The next message of this kind that satisfies `until`; other messages are skipped (what
+        they say about who is there is kept)."""
         while True:
             message = self.run(self.socket.receive_json_from(timeout=5))
+            self.roster.apply(message)
             if message["type"] == kind and until(message):
                 return message
+
+    def sees(self, until):
+        """The room as this page shows it, once it satisfies `until` (read from the messages to come)."""
+        while not until(self.roster.view()):
+            self.roster.apply(self.run(self.socket.receive_json_from(timeout=5)))
+        return self.roster.view()
 
     def receives_nothing_of(self, kind) -> bool:
         while not self.run(self.socket.receive_nothing(timeout=0.5)):
@@ -177,7 +187,7 @@ def test_someone_waiting_can_do_nothing_until_admitted(call):
 
     guest.send(type="chat", text="let me in")
     guest.send(type="signal", to=host.session.code, data=OFFER)
-    assert host.receive("presence", until=lambda snapshot: snapshot["waiting"])["waiting"][0]["name"] == "Gus"
+    assert host.sees(lambda room: room["waiting"])["waiting"][0]["name"] == "Gus"
     assert host.receives_nothing_of("chat")
 
     host.send(type="moderate", action="admit", peer=guest.session.code)
@@ -195,9 +205,9 @@ def test_a_moderator_removes_someone_who_then_cannot_come_back_until_let_in(call
     with pytest.raises(joining.JoinDenied) as refused:
         joining.check(joining.find_link(guest.invitation.token), timezone.now())
     assert refused.value.status == 401
-    host.receive("presence", until=lambda snapshot: snapshot["removed"] != [])
+    host.sees(lambda room: room["removed"] != [])
     host.send(type="moderate", action="readmit", peer=guest.invitation.code)
-    host.receive("presence", until=lambda snapshot: snapshot["removed"] == [])
+    host.sees(lambda room: room["removed"] == [])
     assert Invitation.objects.get(pk=guest.invitation.pk).removed_at is None
 
 
@@ -283,8 +293,8 @@ def test_roles_given_in_the_room_are_the_meeting_kinds_own(call):
 
 
 def shows(name, *, connected):
-    """A presence snapshot in which `name` is in the room, connected or not."""
-    return lambda snapshot: any(p["name"] == name and p["connected"] is connected for p in snapshot["peers"])
+    """A room in which `name` is there, connected or not."""
+    return lambda room: any(p["name"] == name and p["connected"] is connected for p in room["peers"])
 
 
 def run_beat_task():
@@ -294,7 +304,7 @@ def run_beat_task():
 def test_a_socket_gone_silent_counts_as_dropped_when_last_seen_and_is_back_when_it_pings(call):
     ann = Peer(InvitationFactory(meeting=call, display_name="Ann"))
     ben = Peer(InvitationFactory(meeting=call, display_name="Ben"))
-    ann.receive("presence", until=shows("Ben", connected=True))
+    ann.sees(shows("Ben", connected=True))
     last_seen = timezone.now() - joining.SOCKET_SILENT_AFTER - timedelta(seconds=5)
     JoinSession.objects.filter(pk=ben.session.pk).update(last_seen_at=last_seen)  # Ben's page froze then
 
@@ -302,10 +312,10 @@ def test_a_socket_gone_silent_counts_as_dropped_when_last_seen_and_is_back_when_
 
     stay = JoinSession.objects.get(pk=ben.session.pk)
     assert (stay.connected, stay.disconnected_at, stay.ended_at) == (False, last_seen, None)
-    ann.receive("presence", until=shows("Ben", connected=False))
+    ann.sees(shows("Ben", connected=False))
     ben.send(type="ping")
     ben.receive("pong")
-    ann.receive("presence", until=shows("Ben", connected=True))
+    ann.sees(shows("Ben", connected=True))
     assert JoinSession.objects.get(pk=ben.session.pk).connected
 
 
@@ -314,7 +324,7 @@ def test_a_socket_silent_past_the_grace_has_left_when_last_seen_and_a_pinging_on
     ben = Peer(InvitationFactory(meeting=call, display_name="Ben"))
     ann.send(type="ping")
     ann.receive("pong")
-    ann.receive("presence", until=shows("Ben", connected=True))
+    ann.sees(shows("Ben", connected=True))
     last_seen = timezone.now() - timedelta(seconds=settings.ROOM_RECONNECT_GRACE_SECONDS + 1)
     JoinSession.objects.filter(pk=ben.session.pk).update(last_seen_at=last_seen)
 
@@ -323,7 +333,7 @@ def test_a_socket_silent_past_the_grace_has_left_when_last_seen_and_a_pinging_on
     ben_stay, ann_stay = JoinSession.objects.get(pk=ben.session.pk), JoinSession.objects.get(pk=ann.session.pk)
     assert (ben_stay.ended_at, ben_stay.end_reason, ben_stay.connected) == (last_seen, "left", False)
     assert ann_stay.ended_at is None and ann_stay.connected
-    ann.receive("presence", until=lambda snapshot: [p["name"] for p in snapshot["peers"]] == ["Ann"])
+    ann.sees(lambda room: [p["name"] for p in room["peers"]] == ["Ann"])
 
 
 def test_a_moderator_cannot_remove_the_host_or_demote_another_moderator(call):

@@ -23,6 +23,7 @@ from meetings.services import joining
 
 from ..browser.servers import start_servers
 from ..factories import InvitationFactory, MeetingFactory
+from ..room_roster import Roster
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,6 +56,7 @@ class RoomSocket:
         self.url = f"ws://127.0.0.1:{server.port}/j/{invitation.token}/ws"
         self.headers = {"Cookie": f"join_{link.code}={secret}", "Origin": server.url}
         self.pongs = 0
+        self.roster = Roster()
 
     async def open(self):
         self.socket = await connect(self.url, additional_headers=self.headers)
@@ -68,10 +70,18 @@ class RoomSocket:
         async with asyncio.timeout(timeout):
             while True:
                 message = json.loads(await self.socket.recv())
+                self.roster.apply(message)
                 if message["type"] == "pong":
                     self.pongs += 1
                 if message["type"] == kind and until(message):
                     return message
+
+    async def sees(self, until, timeout=10):
+        """The room as this page shows it, once it satisfies `until`."""
+        async with asyncio.timeout(timeout):
+            while not until(self.roster.view()):
+                self.roster.apply(json.loads(await self.socket.recv()))
+        return self.roster.view()
 
     async def hold(self, until: float, ping_every: float = PING_EVERY):
         """Ping and read what the room sends until the deadline; a closed socket raises."""
@@ -156,7 +166,7 @@ def test_a_stay_whose_server_process_was_killed_ends_when_it_was_last_seen(redis
         ended = await in_thread(joining.end_abandoned_sessions, grace=timedelta(seconds=1),
                                 silent_after=timedelta(seconds=2))
         assert ended == 1
-        await ann.receive("presence", until=lambda snapshot: [p["name"] for p in snapshot["peers"]] == ["Ann"])
+        await ann.sees(lambda room: [p["name"] for p in room["peers"]] == ["Ann"])
         ann_stay = await in_thread(JoinSession.objects.get, pk=ann.session.pk)
         assert ann_stay.connected and ann_stay.ended_at is None
         await ann.socket.close()
