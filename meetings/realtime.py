@@ -1,6 +1,7 @@
 """Telling open room pages what happened: a message to a whole room, to one join session, or to the
 pages of one invitation. Services call these after their transaction commits."""
 
+import json
 from functools import cache
 
 import redis
@@ -8,6 +9,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 
@@ -24,8 +26,9 @@ def invitation_group(invitation_id: int) -> str:
 
 
 def event(payload: dict) -> dict:
-    """The channel-layer message that hands `payload` to each socket's room_event."""
-    return {"type": "room.event", "payload": payload}
+    """The channel-layer message that hands `payload` to each socket's room_event, with its JSON made
+    once here rather than by each of the room's sockets."""
+    return {"type": "room.event", "payload": payload, "json": json.dumps(payload, cls=DjangoJSONEncoder)}
 
 
 def send(group: str, payload: dict) -> None:
