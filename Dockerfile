@@ -14,5 +14,7 @@ RUN SECRET_KEY=build CREDENTIALS_KEYS=$(python -c "from cryptography.fernet impo
     python manage.py collectstatic --noinput \
  && useradd --system portal && mkdir -p /var/lib/portal && chown portal /var/lib/portal
 USER portal
-EXPOSE 8000
-CMD ["uvicorn", "portal.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off", "--no-proxy-headers"]
+EXPOSE 8000 8001
+# Pages on gunicorn (WSGI); docker-compose.yml runs the room sockets' uvicorn (ASGI) beside it.
+CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-", \
+     "--forwarded-allow-ips", "", "--graceful-timeout", "20", "--no-control-socket"]

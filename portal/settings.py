@@ -4,11 +4,13 @@ With no environment set, the portal runs on embedded defaults: SQLite, a filesys
 emails written to files, all under ``var/``. Every variable is listed in ``.env.example``.
 """
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
 from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -41,6 +43,13 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Where built-in room pages open their WebSocket, when the socket server (ASGI, portal.asgi) answers
+# on another origin than the pages (WSGI, portal.wsgi): ws://host:port or wss://host. Empty: the
+# page's own origin, for one ASGI server or a proxy that routes /j/<token>/ws to the socket server.
+ROOM_SOCKET_ORIGIN = env("ROOM_SOCKET_ORIGIN", default="").rstrip("/")
+if ROOM_SOCKET_ORIGIN and not re.fullmatch(r"wss?://[A-Za-z0-9.\-\[\]:]+", ROOM_SOCKET_ORIGIN):
+    raise ImproperlyConfigured("ROOM_SOCKET_ORIGIN is an origin such as wss://sockets.example.org or "
+                               f"ws://127.0.0.1:8001, not {ROOM_SOCKET_ORIGIN!r}")
 # Jitsi: the separate origin that serves the frame running each organization's Jitsi script, such as
 # https://jitsi-frames.example.net (best another site, not a subdomain of the portal's). Its host
 # answers only that frame; empty: Jitsi rooms answer 503. Its host is allowed automatically.
@@ -383,8 +392,8 @@ SIGN_IN_LOOKUPS_PER_ADDRESS = env.int("SIGN_IN_LOOKUPS_PER_ADDRESS", default=60)
 # the connecting address is the client's and the header is ignored, since any client can send one.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
-# Every handler redacts secret URLs (join links, calendar feeds, ...; portal/logredact.py). Django's
-# and uvicorn's loggers had handlers of their own before these settings loaded: they now write through
+# Every handler redacts secret URLs (join links, calendar feeds, ...; portal/logredact.py). Django's,
+# gunicorn's and uvicorn's loggers had handlers of their own before these settings loaded: they now write through
 # these. Their levels stay as Django and uvicorn's --log-level set them.
 LOGGING_CONFIG = "portal.logredact.configure_logging"
 LOGGING = {
@@ -406,6 +415,9 @@ LOGGING = {
         "uvicorn.error": {},
         "uvicorn.asgi": {},
         "uvicorn.access": {"handlers": ["access"], "propagate": False},
+        # gunicorn (the pages' server) writes its access log only when started with --access-logfile.
+        "gunicorn.error": {"handlers": ["console"], "propagate": False},
+        "gunicorn.access": {"handlers": ["access"], "propagate": False},
         "celery.task": {"handlers": ["console"], "propagate": False},  # else the worker adds its own
     },
 }

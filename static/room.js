@@ -37,8 +37,9 @@
   }
 
   function connect() {
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + room.dataset.wsPath);
+    // The socket server may answer on an origin of its own (settings.ROOM_SOCKET_ORIGIN).
+    var origin = room.dataset.wsOrigin || (location.protocol === "https:" ? "wss://" : "ws://") + location.host;
+    socket = new WebSocket(origin + room.dataset.wsPath);
     socket.onopen = function () { reconnectDelay = 500; };
     socket.onmessage = function (event) { handle(JSON.parse(event.data)); };
     socket.onclose = function () {

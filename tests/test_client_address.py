@@ -70,8 +70,9 @@ def test_join_links_are_limited_per_client_behind_the_proxy(db, settings):
     assert first == [403] * 4 + [429] and second == 403
 
 
-def test_the_web_server_on_loopback_does_not_believe_x_forwarded_for(db, web_server):  # noqa: F811
-    server = web_server(JOIN_RATE_PER_IP="1")
+@pytest.mark.parametrize("kind", ["web", "sockets"])
+def test_the_web_server_on_loopback_does_not_believe_x_forwarded_for(db, web_server, kind):  # noqa: F811
+    server = web_server(kind, JOIN_RATE_PER_IP="1")
 
     statuses = [requests.get(f"{server.url}/j/nope", headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code
                 for n in range(5)]

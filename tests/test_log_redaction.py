@@ -21,7 +21,7 @@ from websockets.sync.client import connect
 from meetings import links
 from meetings.models import CalendarFeed
 from portal.logredact import RedactSecrets, redact
-from portal.management.commands.runportal import web_command
+from portal.management.commands.runportal import socket_command, web_command
 
 from .factories import InvitationFactory, MeetingFactory, UserFactory
 from .processes import database_url_for_processes, free_port
@@ -122,10 +122,12 @@ def test_every_handler_the_portal_configures_redacts():
 
 
 class WebServer:
-    """The portal's web server as `manage.py runportal` starts it, on the test database, with everything
-    it prints to stdout and stderr kept in `output`."""
+    """One of the portal's servers as `manage.py runportal` starts it (pages: gunicorn, room sockets:
+    uvicorn), on the test database, with everything it prints to stdout and stderr kept in `output`."""
 
-    def __init__(self, var_dir: Path, *extra_args: str, **env: str):
+    READY = {"web": "Listening at:", "sockets": "Uvicorn running on"}
+
+    def __init__(self, var_dir: Path, kind: str, *extra_args: str, **env: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {**os.environ, "PORTAL_VAR_DIR": str(var_dir), "SITE_URL": self.url,
@@ -133,15 +135,16 @@ class WebServer:
                        "SECRET_KEY": settings.SECRET_KEY, "CREDENTIALS_KEYS": ",".join(settings.CREDENTIALS_KEYS),
                        "REDIS_URL": settings.REDIS_URL, "CHANNELS_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
                        "LOG_LEVEL": "INFO", **env}
-        self.process = subprocess.Popen([*web_command("127.0.0.1", self.port), *extra_args], cwd=ROOT,
-                                        env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        command = {"web": web_command, "sockets": socket_command}[kind]("127.0.0.1", self.port)
+        self.process = subprocess.Popen([*command, *extra_args], cwd=ROOT, env=environment,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []
-        for line in self.process.stdout:  # blocks until uvicorn reports it is serving
+        for line in self.process.stdout:  # blocks until the server reports it is listening
             self.lines.append(line)
-            if "Uvicorn running on" in line:
+            if self.READY[kind] in line:
                 break
         else:
-            raise RuntimeError("the web server did not start:\n" + "".join(self.lines))
+            raise RuntimeError("the server did not start:\n" + "".join(self.lines))
         self._reader = threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True)
         self._reader.start()
 
@@ -153,13 +156,12 @@ class WebServer:
         return "".join(self.lines)
 
 
-
 @pytest.fixture
 def web_server(tmp_path):
     started = []
 
-    def start(*extra_args, **env):
-        started.append(WebServer(tmp_path, *extra_args, **env))
+    def start(kind, *extra_args, **env):
+        started.append(WebServer(tmp_path, kind, *extra_args, **env))
         return started[-1]
 
     yield start
@@ -169,7 +171,7 @@ def web_server(tmp_path):
 
 
 def test_the_web_servers_logs_carry_no_secret(transactional_db, secrets, web_server):
-    server = web_server()
+    server, sockets = web_server("web"), web_server("sockets")
     browser = requests.Session()
 
     def post(path):
@@ -179,8 +181,8 @@ def test_the_web_servers_logs_carry_no_secret(transactional_db, secrets, web_ser
 
     walk(lambda path: browser.get(server.url + path), post, secrets)
     with pytest.raises(InvalidStatus):  # the room socket, without the join session's cookie
-        connect(f"ws://127.0.0.1:{server.port}/j/{secrets['join']}/ws", origin=server.url).close()
-    output = server.stop()
+        connect(f"ws://127.0.0.1:{sockets.port}/j/{secrets['join']}/ws", origin=server.url).close()
+    output = server.stop() + sockets.stop()
 
     assert_no_secret(output, secrets)
     join = secrets["join"][:4]
@@ -194,7 +196,7 @@ def test_the_web_servers_logs_carry_no_secret(transactional_db, secrets, web_ser
 
 
 def test_no_access_log_still_turns_the_access_log_off(db, web_server):
-    server = web_server("--no-access-log")
+    server = web_server("sockets", "--no-access-log")
 
     assert requests.get(f"{server.url}/j/{links.derive_token('x')}").status_code == 404
     output = server.stop()

@@ -170,6 +170,8 @@ def join_room(request, token):
         security.allow_devices_for(request, provider_origin)
         if ticket.options.get("bridge"):
             security.allow(request, "script-src", security.origin_of(ticket.options["bridge"]))
+    if ticket.sdk == "builtin":
+        security.allow(request, "connect-src", settings.ROOM_SOCKET_ORIGIN)  # the socket server's, if apart
     if ticket.kind == "sdk" and ticket.options.get("host"):
         security.allow(request, "connect-src", _socket_origin(ticket.options["host"]))
     if ticket.kind == "sdk":
@@ -183,7 +185,7 @@ def join_room(request, token):
     return render(request, _room_template(ticket), {
         "meeting": meeting, "occurrence": session.occurrence, "invitation": invitation, "session": session,
         "ticket": ticket, "token": token, "bridge_events": ",".join(sorted(joining.BRIDGE_EVENTS)),
-        "send_video": invitation.role != Role.INTERPRETER,
+        "send_video": invitation.role != Role.INTERPRETER, "socket_origin": settings.ROOM_SOCKET_ORIGIN,
     })
 
 

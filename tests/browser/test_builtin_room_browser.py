@@ -15,7 +15,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from meetings.models import Invitation, JoinSession, Recording
 
 from ..factories import InvitationFactory, MeetingFactory, MembershipFactory, UserFactory
-from .servers import start_servers
+from .servers import start_production_pair, start_servers
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -213,3 +213,33 @@ def test_a_dropped_connection_recovers_without_a_new_join(new_context, servers, 
     session = JoinSession.objects.get(invitation=pete)  # still the one session: no new join
     assert session.ended_at is None and session.connected and session.disconnected_at is None
     assert JoinSession.objects.filter(invitation=pete).count() == 1
+
+
+def test_pages_on_gunicorn_and_room_sockets_on_uvicorn_hold_a_call(new_context, meeting, tmp_path, settings):
+    """The production shape: pages from the WSGI server send the browser to the socket server's origin,
+    and what a page does on one process reaches the room's sockets on the other through Redis. (Media
+    between the browsers is the other scenarios' business: the servers only carry its signals.)"""
+    pages, sockets = start_production_pair(tmp_path, settings.REDIS_URL)
+    try:
+        hana = InvitationFactory(meeting=meeting, display_name="Hana", role="host")
+        pete = InvitationFactory(meeting=meeting, display_name="Pete", role="participant")
+        host = open_link(new_context, pages, hana)
+        guest = open_link(new_context, pages, pete)
+        guest.wait_for_selector("#waiting:visible")
+        host.click("[data-waiting] button[data-action=admit]")
+        guest.wait_for_selector("#waiting", state="hidden")
+        host.wait_for_selector("#people li:has-text('Pete')")
+        say(guest, "hello over the socket server")
+        host.wait_for_selector("#chat-log >> text=hello over the socket server")
+
+        # Pete joins again from another tab: the join (a page, on gunicorn) ends his first stay, whose
+        # page (a socket, on uvicorn) says why, and Hana's list shows one Pete.
+        again = open_link(new_context, pages, pete)
+        guest.wait_for_selector("h1:has-text('You joined from somewhere else')")
+        again.wait_for_selector("#waiting:visible")
+        host.wait_for_selector("[data-waiting]:has-text('Pete')")
+        assert host.locator("#people li:has-text('Pete')").count() == 0
+        assert host.failed_requests == [] and guest.failed_requests == []
+    finally:
+        pages.stop()
+        sockets.stop()
