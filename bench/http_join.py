@@ -122,14 +122,19 @@ class Server:
 
 
 def wrk(url: str, *, seconds: int, connections: int, lines: list[str] | None = None, path: str = "/",
-        method: str = "GET", body: str = "", scratch: Path) -> dict:
+        method: str = "GET", body: str = "", scratch: Path, delay_ms: float = 0) -> dict:
+    """wrk's figures; with `delay_ms`, each connection waits that long between its requests."""
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    pacing = f"\nfunction delay() return {delay_ms:.3f} end\n" if delay_ms else ""
+    script = scratch / "rotate.lua"
     if lines is not None:
         (scratch / "lines.txt").write_text("\n".join(lines) + "\n")
-        script = scratch / "rotate.lua"
         script.write_text(WRK_SCRIPT.replace("wrk.path", json.dumps(path)).replace("wrk.method", json.dumps(method))
-                          .replace("wrk.body", json.dumps(body)))
+                          .replace("wrk.body", json.dumps(body)) + pacing)
         command += ["-s", str(script), url, str(scratch / "lines.txt")]
+    elif pacing:
+        script.write_text(pacing)
+        command += ["-s", str(script), url + path]
     else:
         command.append(url + path)
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -158,22 +163,39 @@ def joined_cookies(server: Server, tokens: list[str]) -> list[str]:
     return lines
 
 
-def measure_portal(server: Server, tokens: dict, args, scratch: Path) -> dict:
+def at_share_of_sustained(saturated: dict, share: float, measure) -> dict:
+    """wrk paced to `share` of the sustained rate (wrk2 is not packaged in Debian): each connection
+    waits between requests, the wait corrected once by the rate the first paced run reached."""
+    target, connections = saturated["rate"] * share, saturated["connections"]
+    delay = connections * 1000 / target
+    paced = measure(delay_ms=delay)
+    busy = connections * 1000 / paced["rate"] - delay  # what one request took, at that load
+    return measure(delay_ms=max(delay - busy, 0.01))
+
+
+def measure_portal(server: Server, tokens: dict, args, scratch: Path, *, paced: bool = False) -> dict:
     run = {"seconds": args.seconds, "connections": args.connections, "scratch": scratch}
-    figures = {"/healthz": wrk(server.url, path="/healthz", **run)}
-    figures["pre-join GET /j/<token>"] = wrk(server.url, lines=tokens["HS256"], path="/j/%s", **run)
-    figures["room page, HS256 token"] = wrk(server.url, lines=joined_cookies(server, tokens["HS256"]),
-                                            path="/j/%s/room/", **run)
-    figures["room page, RS256 token"] = wrk(server.url, lines=joined_cookies(server, tokens["RS256"]),
-                                            path="/j/%s/room/", **run)
-    figures["join POST /j/<token> (takeover)"] = wrk(
-        server.url, lines=[f"{token} csrftoken={CSRF}" for token in tokens["HS256"]], path="/j/%s", method="POST",
-        body=f"csrfmiddlewaretoken={CSRF}", **run)
+    paths = {
+        "/healthz": {"path": "/healthz"},
+        "pre-join GET /j/<token>": {"lines": tokens["HS256"], "path": "/j/%s"},
+        "room page, HS256 token": {"lines": joined_cookies(server, tokens["HS256"]), "path": "/j/%s/room/"},
+        "room page, RS256 token": {"lines": joined_cookies(server, tokens["RS256"]), "path": "/j/%s/room/"},
+        "join POST /j/<token> (takeover)": {"lines": [f"{token} csrftoken={CSRF}" for token in tokens["HS256"]],
+                                            "path": "/j/%s", "method": "POST", "body": f"csrfmiddlewaretoken={CSRF}"},
+    }
+    figures = {}
+    for what, request in paths.items():
+        figures[what] = wrk(server.url, **request, **run)
+        if paced:
+            figures[f"  … at 80% of its rate: {what.split(' (')[0]}"] = at_share_of_sustained(
+                {**figures[what], "connections": args.connections}, 0.8,
+                lambda request=request, **pacing: wrk(server.url, **request, **run, **pacing))
     return figures
 
 
+PRODUCTION = "gunicorn (WSGI), persistent connections"
 CANDIDATES = {
-    "gunicorn (WSGI), persistent connections": (
+    PRODUCTION: (
         ["{python}", "-m", "gunicorn", "portal.wsgi:application", "-w", WORKERS, "-b", "127.0.0.1:{port}",
          "--access-logfile", "/dev/null"], {"DATABASE_CONN_MAX_AGE": "600"}),
     "gunicorn (WSGI), a connection per request": (
@@ -212,7 +234,7 @@ def main():
         command = [part.replace("{python}", sys.executable) for part in command]
         server = Server(label, command, portal_env(str(scratch / "var"), **extra), ROOT)
         try:
-            figures = measure_portal(server, tokens, args, scratch)
+            figures = measure_portal(server, tokens, args, scratch, paced=label == PRODUCTION)
         finally:
             server.stop()
         print(f"-- {label}")
