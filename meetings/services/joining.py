@@ -59,8 +59,11 @@ def find_link(token: str) -> JoinLink:
     if not links.is_well_formed(token):
         raise JoinDenied(JoinDenied.TAMPERED)
     digest = links.token_hash(token)
-    link = (JoinLink.objects.select_related("invitation", "meeting", "meeting__organization")
-            .filter(token_hash=digest).first())
+    try:  # get(), not first(): a unique hash needs no ORDER BY, which cost a tenth of the pre-join page
+        link = JoinLink.objects.select_related("invitation", "meeting", "meeting__organization").get(
+            token_hash=digest)
+    except JoinLink.DoesNotExist:
+        link = None
     if link is None or not links.hashes_match(token, link.token_hash):
         raise JoinDenied(JoinDenied.UNKNOWN)
     return link
