@@ -49,23 +49,15 @@ def build_data(people: int) -> None:
     import django
 
     django.setup()
-    from datetime import timedelta
-
     from django.utils import timezone
+    from tenant import organization_with_room, webinar
 
-    from accounts.models import Organization, User
     from meetings.models import Meeting
-    from meetings.services import invitations, joining, scheduling
+    from meetings.services import invitations, joining
 
-    owner = User.objects.create_user("bench@example.net")
-    organization = Organization.objects.create(name="Bench", slug="bench")
-    room = scheduling.room_create(organization=organization, owner=owner, name="Room", max_broadcasters=8,
-                                  max_watchers=20)
-    start = timezone.now() + timedelta(minutes=5)
-    meeting = scheduling.meeting_schedule(organization=organization, room=room, owner=owner, title="Webinar",
-                                          start=start, end=start + timedelta(hours=3), timezone_name="UTC",
-                                          provider="builtin", kind="webinar", max_broadcasters=8,
-                                          max_watchers=20, chat_enabled=True, waiting_room=False)
+    owner, organization, room = organization_with_room("bench", "Bench")
+    meeting = webinar(organization, room, owner, provider="builtin", max_broadcasters=8, max_watchers=20,
+                      chat_enabled=True, waiting_room=False)
     # The built-in mesh sends media to at most 20 viewers; the socket layer measured here (presence,
     # chat, moderation) is the same for any number, so the cap is lifted for the bench only.
     Meeting.objects.filter(pk=meeting.pk).update(max_watchers=people)

@@ -104,26 +104,17 @@ def build_data() -> None:
     import django
 
     django.setup()
-    from datetime import timedelta
-
     from django.utils import timezone
+    from tenant import organization_with_room, webinar
 
-    from accounts.models import Organization, User
     from meetings.models import Meeting, ProviderAccount
     from meetings.providers.gcore.provider import room_id
-    from meetings.services import invitations, joining, scheduling
+    from meetings.services import invitations, joining
 
-    owner = User.objects.create_user("bench@example.net")
-    organization = Organization.objects.create(name="Bench", slug="bench")
-    room = scheduling.room_create(organization=organization, owner=owner, name="Room", max_broadcasters=8,
-                                  max_watchers=20)
+    owner, organization, room = organization_with_room("bench", "Bench")
     account = ProviderAccount.objects.create(organization=organization, name="Gcore", provider="gcore",
                                              jwt_secret="x" * 32, webhook_secret=HEADER, is_default=True)
-    start = timezone.now() + timedelta(minutes=5)
-    meeting = scheduling.meeting_schedule(organization=organization, room=room, owner=owner, title="Webinar",
-                                          start=start, end=start + timedelta(hours=3), timezone_name="UTC",
-                                          provider="gcore", kind="webinar", max_broadcasters=10,
-                                          max_watchers=2000)
+    meeting = webinar(organization, room, owner, provider="gcore", max_broadcasters=10, max_watchers=2000)
     Meeting.objects.filter(pk=meeting.pk).update(provider_account=account)
     meeting.refresh_from_db()
     peers = []

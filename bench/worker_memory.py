@@ -78,14 +78,11 @@ def setup_django(var_dir: str) -> None:
 def build(*sizes: int) -> list:
     """An organization, its Gcore account and a meeting for each size: weekly sittings of an hour across
     the span of its recordings (one an hour), so some recordings belong to a sitting and most to none."""
-    from accounts.models import Organization, User
-    from meetings.models import Meeting, Occurrence, ProviderAccount
-    from meetings.services import scheduling
+    from tenant import organization_with_room
 
-    owner = User.objects.create_user("bench-memory@example.net")
-    organization = Organization.objects.create(name="Bench memory", slug="bench-memory")
-    room = scheduling.room_create(organization=organization, owner=owner, name="Room", max_broadcasters=8,
-                                  max_watchers=20)
+    from meetings.models import Meeting, Occurrence, ProviderAccount
+
+    owner, organization, room = organization_with_room("bench-memory", "Bench memory")
     account = ProviderAccount.objects.create(organization=organization, name="Gcore", provider="gcore",
                                              jwt_secret="x" * 32, api_token=TOKEN, is_default=True)
     meetings = []

@@ -84,6 +84,18 @@ def _wait_for_video_from(page, name):
                            arg=[name, start])
 
 
+def host_admits_guest(new_context, meeting, host_server, guest_server):
+    """Hana (host) and Pete (participant) open their links; Pete waits until Hana lets him in."""
+    hana = InvitationFactory(meeting=meeting, display_name="Hana", role="host")
+    pete = InvitationFactory(meeting=meeting, display_name="Pete", role="participant")
+    host = open_link(new_context, host_server, hana)
+    guest = open_link(new_context, guest_server, pete)
+    guest.wait_for_selector("#waiting:visible")
+    host.click("[data-waiting] button[data-action=admit]")
+    guest.wait_for_selector("#waiting", state="hidden")
+    return (hana, host), (pete, guest)
+
+
 def say(page, text):
     page.fill("#chat-input", text)
     page.click("#chat-form button")
@@ -91,15 +103,8 @@ def say(page, text):
 
 def test_people_see_and_hear_each_other_chat_are_moderated_and_recorded(new_context, servers, meeting, screenshot):
     one, two = servers
-    hana = InvitationFactory(meeting=meeting, display_name="Hana", role="host")
-    pete = InvitationFactory(meeting=meeting, display_name="Pete", role="participant")
+    (hana, host), (pete, guest) = host_admits_guest(new_context, meeting, one, two)
     wendy = InvitationFactory(meeting=meeting, display_name="Wendy", role="participant")
-
-    host = open_link(new_context, one, hana)
-    guest = open_link(new_context, two, pete)
-    guest.wait_for_selector("#waiting:visible")
-    host.click("[data-waiting] button[data-action=admit]")
-    guest.wait_for_selector("#waiting", state="hidden")
 
     wait_for_video_from(host, "Pete")
     wait_for_video_from(guest, "Hana")
@@ -221,13 +226,7 @@ def test_pages_on_gunicorn_and_room_sockets_on_uvicorn_hold_a_call(new_context, 
     between the browsers is the other scenarios' business: the servers only carry its signals.)"""
     pages, sockets = start_production_pair(tmp_path, settings.REDIS_URL)
     try:
-        hana = InvitationFactory(meeting=meeting, display_name="Hana", role="host")
-        pete = InvitationFactory(meeting=meeting, display_name="Pete", role="participant")
-        host = open_link(new_context, pages, hana)
-        guest = open_link(new_context, pages, pete)
-        guest.wait_for_selector("#waiting:visible")
-        host.click("[data-waiting] button[data-action=admit]")
-        guest.wait_for_selector("#waiting", state="hidden")
+        (_, host), (pete, guest) = host_admits_guest(new_context, meeting, pages, pages)
         host.wait_for_selector("#people li:has-text('Pete')")
         say(guest, "hello over the socket server")
         host.wait_for_selector("#chat-log >> text=hello over the socket server")
