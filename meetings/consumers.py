@@ -11,6 +11,7 @@ database happens in the `_…` methods run by database_sync_to_async.
 """
 
 import json
+import re
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -28,6 +29,12 @@ from .services.joining import JoinDenied
 
 MAX_SIGNAL_BYTES = 64 * 1024
 MAX_CHAT_CHARS = 2000
+CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a join session's or invitation's code, as pages send them
+
+
+def _code(value) -> str:
+    """A code from the page, or "" for anything else (a NUL byte would reach the database)."""
+    return value if isinstance(value, str) and CODE.fullmatch(value) else ""
 ENDED_TEXT = {
     "replaced": ("You joined from somewhere else", "This link was used to join from another tab or device."),
     "removed": ("You were removed from this meeting", "A moderator removed you, or the host withdrew your link."),
@@ -175,6 +182,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         elif kind == "replaced":
             if payload["keep"] != self.session_id:
                 await self._send_ended("replaced")
+        elif kind == "rights":
+            await database_sync_to_async(self._take_rights)()
+            await self.send_json({"type": "force", "what": "reload"})  # the page picks up its new rights
         elif kind == "admitted":
             await self._join(realtime.room_group(self.occurrence_id))
             await self.send_json(payload)
@@ -182,7 +192,19 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         else:
             await self.send(text_data=event["json"])
 
+    def _take_rights(self):
+        invitation = Invitation.objects.filter(pk=self.invitation_id).first()
+        self.moderator = bool(invitation and invitation.is_moderating)
+        self.publisher = bool(invitation and can_publish(invitation, self.kind))
+
     # --- messages from the page ------------------------------------------------------------------
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            content = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            return  # not JSON: a page of ours never sends that
+        await self.receive_json(content)
+
     async def receive_json(self, content, **kwargs):
         if self.session_id is None or not isinstance(content, dict):
             return
@@ -223,7 +245,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             return
         if not self.publisher and description and not receives_only(description):
             return  # a viewer never sends media
-        target = JoinSession.objects.filter(code=str(content.get("to", "")), occurrence_id=self.occurrence_id,
+        target = JoinSession.objects.filter(code=_code(content.get("to")), occurrence_id=self.occurrence_id,
                                             ended_at__isnull=True, admitted=True).first()
         if target is not None and target.pk != session.pk:
             realtime.send(realtime.session_group(target.pk), {"type": "signal", "from": session.code, "data": data})
@@ -256,7 +278,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if not session.invitation.is_moderating:
             self._reply({"type": "error", "message": "Only moderators can do that."})
             return
-        action, peer = content.get("action"), str(content.get("peer", ""))
+        action, peer = content.get("action"), _code(content.get("peer"))
         if action == "end":
             scheduling.occurrence_end(occurrence=session.occurrence)
         elif action == "readmit":
@@ -309,8 +331,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             except ValidationError as error:
                 self._reply({"type": "error", "message": " ".join(error.messages)})
                 return
-            realtime.send(group, {"type": "force", "what": "reload"})  # the page picks up its new rights
-            presence.announce([target.pk])
+            presence.announce([target.pk])  # the service told the target's sockets (rights, reload)
         elif action in ("mute", "camera_off", "lower_hand"):
             field = {"mute": "audio_on", "camera_off": "video_on", "lower_hand": "hand_raised"}[action]
             JoinSession.objects.filter(pk=target.pk).update(**{field: False})

@@ -4,13 +4,11 @@ With no environment set, the portal runs on embedded defaults: SQLite, a filesys
 emails written to files, all under ``var/``. Every variable is listed in ``.env.example``.
 """
 
-import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
 from cryptography.fernet import Fernet
-from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -43,13 +41,11 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
-# Where built-in room pages open their WebSocket, when the socket server (ASGI, portal.asgi) answers
-# on another origin than the pages (WSGI, portal.wsgi): ws://host:port or wss://host. Empty: the
-# page's own origin, for one ASGI server or a proxy that routes /j/<token>/ws to the socket server.
-ROOM_SOCKET_ORIGIN = env("ROOM_SOCKET_ORIGIN", default="").rstrip("/")
-if ROOM_SOCKET_ORIGIN and not re.fullmatch(r"wss?://[A-Za-z0-9.\-\[\]:]+", ROOM_SOCKET_ORIGIN):
-    raise ImproperlyConfigured("ROOM_SOCKET_ORIGIN is an origin such as wss://sockets.example.org or "
-                               f"ws://127.0.0.1:8001, not {ROOM_SOCKET_ORIGIN!r}")
+# The port built-in room pages open their WebSocket on, when the socket server (ASGI, portal.asgi)
+# answers on another port than the pages (WSGI, portal.wsgi) of the same host: the join session's
+# cookie belongs to the host the person browses. 0: the page's own origin, for one ASGI server or a
+# proxy that routes /j/<token>/ws to the socket server.
+ROOM_SOCKET_PORT = env.int("ROOM_SOCKET_PORT", default=0)
 # Jitsi: the separate origin that serves the frame running each organization's Jitsi script, such as
 # https://jitsi-frames.example.net (best another site, not a subdomain of the portal's). Its host
 # answers only that frame; empty: Jitsi rooms answer 503. Its host is allowed automatically.
@@ -137,7 +133,9 @@ if REDIS_URL:
     # trip of its own. Reads are bounded so a Redis gone silent is noticed.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {
         "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5, "socket_keepalive": True}],
-        "prefix": env("CHANNELS_PREFIX", default="portal")}}}
+        # Redis pub/sub ignores the database number: two portals sharing one Redis would hear each
+        # other's rooms. The number in REDIS_URL goes into the prefix, so separate databases stay apart.
+        "prefix": f"{env('CHANNELS_PREFIX', default='portal')}.db{urlsplit(REDIS_URL).path.strip('/') or '0'}"}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer",

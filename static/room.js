@@ -37,8 +37,10 @@
   }
 
   function connect() {
-    // The socket server may answer on an origin of its own (settings.ROOM_SOCKET_ORIGIN).
-    var origin = room.dataset.wsOrigin || (location.protocol === "https:" ? "wss://" : "ws://") + location.host;
+    // The socket server may answer on a port of its own (settings.ROOM_SOCKET_PORT), on this host.
+    var host = room.dataset.wsPort ? location.hostname.replace(/^(.*:.*)$/, "[$1]") + ":" + room.dataset.wsPort
+      : location.host;
+    var origin = (location.protocol === "https:" ? "wss://" : "ws://") + host;
     socket = new WebSocket(origin + room.dataset.wsPath);
     socket.onopen = function () { reconnectDelay = 500; };
     socket.onmessage = function (event) { handle(JSON.parse(event.data)); };

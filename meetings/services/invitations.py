@@ -217,6 +217,9 @@ def invitation_change_role(*, invitation: Invitation, role: str, language: str =
     invitation.language = language if role == Role.INTERPRETER else ""
     invitation.save(update_fields=["role", "language"])
     transaction.on_commit(partial(_role_reaches_room, invitation))
+    # A built-in room's socket holds the rights it connected with: it takes the new ones and its page
+    # reloads (the server stops sending a demoted moderator's page the waiting and removed lists).
+    realtime.send_after_commit(realtime.invitation_group(invitation.pk), {"type": "rights"})
     return invitation
 
 

@@ -7,6 +7,7 @@ then holds the join session's secret in a cookie, and the room page trusts only 
 import json
 import logging
 import zoneinfo
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
@@ -170,8 +171,8 @@ def join_room(request, token):
         security.allow_devices_for(request, provider_origin)
         if ticket.options.get("bridge"):
             security.allow(request, "script-src", security.origin_of(ticket.options["bridge"]))
-    if ticket.sdk == "builtin":
-        security.allow(request, "connect-src", settings.ROOM_SOCKET_ORIGIN)  # the socket server's, if apart
+    if ticket.sdk == "builtin" and settings.ROOM_SOCKET_PORT:
+        security.allow(request, "connect-src", _room_socket_origin(request))
     if ticket.kind == "sdk" and ticket.options.get("host"):
         security.allow(request, "connect-src", _socket_origin(ticket.options["host"]))
     if ticket.kind == "sdk":
@@ -185,7 +186,7 @@ def join_room(request, token):
     return render(request, _room_template(ticket), {
         "meeting": meeting, "occurrence": session.occurrence, "invitation": invitation, "session": session,
         "ticket": ticket, "token": token, "bridge_events": ",".join(sorted(joining.BRIDGE_EVENTS)),
-        "send_video": invitation.role != Role.INTERPRETER, "socket_origin": settings.ROOM_SOCKET_ORIGIN,
+        "send_video": invitation.role != Role.INTERPRETER, "socket_port": settings.ROOM_SOCKET_PORT or "",
     })
 
 
@@ -193,6 +194,13 @@ def _room_template(ticket) -> str:
     if ticket.kind == "iframe":
         return "meetings/join/room_iframe.html"
     return "meetings/join/room.html" if ticket.sdk == "builtin" else f"meetings/join/room_{ticket.sdk}.html"
+
+
+def _room_socket_origin(request) -> str:
+    """The built-in room's socket server: this page's host (ALLOWED_HOSTS checked it) on its own port."""
+    hostname = urlsplit(f"//{request.get_host()}").hostname
+    hostname = f"[{hostname}]" if ":" in hostname else hostname
+    return f"{'wss' if request.is_secure() else 'ws'}://{hostname}:{settings.ROOM_SOCKET_PORT}"
 
 
 def _socket_origin(host: str) -> str:

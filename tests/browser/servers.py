@@ -88,5 +88,5 @@ def start_production_pair(var_dir: Path, redis_url: str) -> tuple[PortalServer, 
     prefix = f"test-{uuid.uuid4().hex[:8]}"
     sockets = SocketServer(var_dir, redis_url=redis_url, channels_prefix=prefix)
     pages = PagesServer(var_dir, redis_url=redis_url, channels_prefix=prefix,
-                        ROOM_SOCKET_ORIGIN=f"ws://127.0.0.1:{sockets.port}")
+                        ROOM_SOCKET_PORT=str(sockets.port))
     return pages, sockets

@@ -195,6 +195,33 @@ def test_someone_waiting_can_do_nothing_until_admitted(call):
     assert JoinSession.objects.get(pk=guest.session.pk).admitted
 
 
+def test_a_demoted_moderator_whose_page_ignores_the_reload_hears_nothing_more_of_the_waiting_room(call):
+    call.waiting_room = True
+    call.save()
+    host = Peer(InvitationFactory(meeting=call, role="host"))
+    mona = Peer(InvitationFactory(meeting=call, role="moderator", display_name="Mona"))
+
+    host.send(type="moderate", action="set_role", peer=mona.session.code, role="participant")
+    assert mona.receive("force")["what"] == "reload"  # a forged page stays on instead
+    Peer(InvitationFactory(meeting=call, display_name="Gus"))
+
+    assert host.sees(lambda room: room["waiting"])["waiting"][0]["name"] == "Gus"
+    assert mona.receives_nothing_of("waiting")
+
+
+def test_frames_no_page_of_ours_sends_change_nothing_and_keep_the_socket(call):
+    host = Peer(InvitationFactory(meeting=call, role="host"))
+    guest = Peer(InvitationFactory(meeting=call, display_name="Gus"))
+    host.run(host.socket.send_to(text_data="{not json"))
+    host.run(host.socket.send_to(bytes_data=b"\x00\x01"))
+    host.send(type="signal", to="a\x00b", data=OFFER)
+    host.send(type="moderate", action="remove", peer="\x00" * 70)
+    host.send(type="ping")
+
+    host.receive("pong")  # still connected and answering
+    assert JoinSession.objects.get(pk=guest.session.pk).ended_at is None
+
+
 def test_a_moderator_removes_someone_who_then_cannot_come_back_until_let_in(call):
     host = Peer(InvitationFactory(meeting=call, role="moderator"))
     guest = Peer(InvitationFactory(meeting=call))

@@ -38,7 +38,8 @@ def redis_servers(tmp_path, settings):
     assert settings.REDIS_URL, "these tests hold a room on Redis: set REDIS_URL"
     servers = start_servers(tmp_path, 2, redis_url=settings.REDIS_URL)
     layers = copy.deepcopy(settings.CHANNEL_LAYERS)
-    layers["default"]["CONFIG"]["prefix"] = servers[0].channels_prefix
+    database = layers["default"]["CONFIG"]["prefix"].rpartition(".db")[2]  # settings add REDIS_URL's database
+    layers["default"]["CONFIG"]["prefix"] = f"{servers[0].channels_prefix}.db{database}"
     settings.CHANNEL_LAYERS = layers
     channel_layers.backends.clear()
     yield servers

@@ -26,8 +26,8 @@ class Command(BaseCommand):
         # Apart, pages and sockets are two processes, and what a page does (a host ends the meeting)
         # reaches the room's sockets only through Redis; without it one ASGI process serves both.
         split = bool(settings.REDIS_URL)
-        if split and "ROOM_SOCKET_ORIGIN" not in os.environ:
-            os.environ["ROOM_SOCKET_ORIGIN"] = site_url(host, socket_port).replace("http", "ws", 1)
+        if split:
+            os.environ.setdefault("ROOM_SOCKET_PORT", str(socket_port))
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database is up to date.")
         call_command("bootstrap_demo", stdout=self.stdout)
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         processes = {name: subprocess.Popen(command) for name, command in commands.items()}
         self.stdout.write(self.style.SUCCESS(
             f"\nMeeting portal: http://{host}:{port}/   (Ctrl-C stops {', '.join(commands)})\n"
-            f"Room sockets: {os.environ.get('ROOM_SOCKET_ORIGIN') or 'on the same server (no REDIS_URL)'}\n"
+            f"Room sockets: {'port ' + os.environ['ROOM_SOCKET_PORT'] if split else 'the same server (no REDIS_URL)'}\n"
             f"Links in emails and API answers start with {os.environ['SITE_URL']}\n"
             f"Emails go to {getattr(settings, 'EMAIL_FILE_PATH', 'the SMTP server in EMAIL_URL')}\n"))
 
