@@ -17,4 +17,4 @@ USER portal
 EXPOSE 8000 8001
 # Pages on gunicorn (WSGI); docker-compose.yml runs the room sockets' uvicorn (ASGI) beside it.
 CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-", \
-     "--forwarded-allow-ips", "", "--graceful-timeout", "20", "--no-control-socket"]
+     "--forwarded-allow-ips", "", "--graceful-timeout", "20", "--timeout", "60", "--no-control-socket"]

@@ -22,6 +22,11 @@ _SECRET_PARAMETERS = re.compile(
     re.IGNORECASE)
 
 
+# Arguments named after a header or variable that carries credentials whole (gunicorn's access log
+# record holds every request header, "{cookie}i", and every environ value, "{http_authorization}e").
+_SECRET_ARGUMENT_NAMES = re.compile(r"cookie|authorization|api[-_]?key|secret|token|signature", re.IGNORECASE)
+
+
 def _shorten(match: re.Match) -> str:
     secret = match["secret"]
     if secret.endswith("…"):  # already shortened: a record passes several handlers
@@ -50,8 +55,12 @@ class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
-        if isinstance(record.args, Mapping):
-            record.args = {name: _redact_argument(value) for name, value in record.args.items()}
+        if isinstance(record.args, dict):  # in place: gunicorn's atoms are a dict of their own kind
+            for name, value in record.args.items():
+                record.args[name] = "…" if _SECRET_ARGUMENT_NAMES.search(str(name)) else _redact_argument(value)
+        elif isinstance(record.args, Mapping):
+            record.args = {name: "…" if _SECRET_ARGUMENT_NAMES.search(str(name)) else _redact_argument(value)
+                           for name, value in record.args.items()}
         elif isinstance(record.args, tuple):
             record.args = tuple(_redact_argument(value) for value in record.args)
         if record.exc_info and not record.exc_text:

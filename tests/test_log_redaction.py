@@ -209,3 +209,17 @@ def test_runportal_links_name_the_port_it_answers_on():
 
     assert site_url("127.0.0.1", 8130) == "http://127.0.0.1:8130"
     assert site_url("0.0.0.0", 8131) == "http://127.0.0.1:8131"  # noqa: S104 - an argument, nothing bound
+
+
+def test_an_access_log_records_headers_are_blanked_where_they_carry_credentials():
+    from gunicorn.glogging import SafeAtoms
+
+    atoms = SafeAtoms({"r": f"GET /j/{links.derive_token('x')} HTTP/1.1", "{cookie}i": "join_abc=s3cret",
+                       "{authorization}i": "Bearer k3y", "{user-agent}i": "curl", "s": 200})
+    record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, '%(r)s %({cookie}i)s', atoms, None)
+
+    RedactSecrets().filter(record)
+
+    assert isinstance(record.args, SafeAtoms) and record.args["{no-such-header}i"] == "-"
+    assert record.args["{cookie}i"] == record.args["{authorization}i"] == "…"
+    assert record.args["{user-agent}i"] == "curl" and "…" in record.args["r"] and record.args["s"] == 200

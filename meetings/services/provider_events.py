@@ -66,9 +66,14 @@ def apply_pending(account_id: int | None = None, *, older_than: timedelta | None
         if not peers:
             return done
         accounts = ProviderAccount.objects.select_related("organization").in_bulk({peer[0] for peer in peers})
-        meetings = {}
+        meetings, failed = {}, 0
         for account_pk, room_id, peer_id, _first in peers:
-            apply_peer_events(accounts[account_pk], room_id, peer_id, meetings=meetings)
-        done += len(peers)
-        if len(peers) < BATCH:
+            try:
+                apply_peer_events(accounts[account_pk], room_id, peer_id, meetings=meetings)
+            except Exception:  # one peer's bad events must not hold up everyone else's
+                failed += 1
+                logger.exception("The events of peer %s in room %s of account %s could not be applied",
+                                 peer_id, room_id, account_pk)
+        done += len(peers) - failed
+        if failed or len(peers) < BATCH:  # what failed stays pending for the next sweep
             return done

@@ -58,6 +58,8 @@ class StreamingClient:
             if batch is None and page == 1:
                 yield self._get("/streaming/videos/search", {"q": room_id}) or []
                 return
+            if batch is None:  # not the end of the listing: taken for one, the sync would remove the rest
+                raise ProviderError(f"Gcore answered 404 for page {page} of the videos of {room_id}")
             if not batch:
                 return
             yield batch

@@ -82,7 +82,7 @@ WEB_WORKERS = 2
 def web_command(host: str, port: int) -> list[str]:
     return [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", _bind(host, port),
             "--workers", str(WEB_WORKERS), "--access-logfile", "-", "--forwarded-allow-ips", "",
-            "--graceful-timeout", "20", "--no-control-socket"]
+            "--graceful-timeout", "20", "--timeout", "60", "--no-control-socket"]
 
 
 def socket_command(host: str, port: int) -> list[str]:
