@@ -289,9 +289,13 @@
     var existing = peers.get(info.peer);
     if (existing) return existing;
     var pc = new RTCPeerConnection({iceServers: iceServers});
-    var p = {pc: pc, polite: me.peer < info.peer, makingOffer: false, ignoreOffer: false, info: info};
+    var p = {pc: pc, polite: me.peer < info.peer, makingOffer: false, ignoreOffer: false, info: info, heard: false};
     peers.set(info.peer, p);
     pc.onnegotiationneeded = function () {
+      // Of two people who both send media, the polite one lets the other offer first: two first
+      // offers crossing made the polite one's ICE candidates go with its rolled-back offer, and the
+      // pair sometimes never connected. (Its own media follows in the next round, once stable.)
+      if (p.polite && !p.heard && p.info.can_publish && me.can_publish) return;
       p.makingOffer = true;
       pc.setLocalDescription().then(function () {
         send({type: "signal", to: info.peer, data: {description: pc.localDescription}});
@@ -329,7 +333,8 @@
       }));
       var unwell = pc.connectionState !== "connected" || pc.signalingState !== "stable" || videoMissing;
       p.strikes = unwell ? p.strikes + 1 : 0;
-      if (p.strikes < 2) return;
+      // The impolite side restarts first, so the two restarts do not cross either.
+      if (p.strikes < (p.polite ? 4 : 2)) return;
       p.strikes = 0;
       var rollback = pc.signalingState === "have-local-offer"
         ? pc.setLocalDescription({type: "rollback"}) : Promise.resolve();
@@ -363,6 +368,7 @@
     var p = peers.get(from) || ensurePeer({peer: from, name: "…", can_publish: true});
     var pc = p.pc;
     if (data.description) {
+      p.heard = true;
       var collision = data.description.type === "offer" && (p.makingOffer || pc.signalingState !== "stable");
       p.ignoreOffer = !p.polite && collision;
       if (p.ignoreOffer) return;
