@@ -16,15 +16,13 @@ from setup import fresh_database  # sets Django up before any model is imported
 
 
 def main():
+    from tenant import organization_with_room
+
     with fresh_database():
-        from accounts.models import Organization, User
         from meetings.services import invitations, scheduling
         from portal.models import PendingTask
 
-        owner = User.objects.create_user("bench@example.net")
-        organization = Organization.objects.create(name="Bench", slug="bench")
-        room = scheduling.room_create(organization=organization, owner=owner, name="Room", max_broadcasters=8,
-                                      max_watchers=20)
+        owner, organization, room = organization_with_room("bench", "Bench")
         print(f"{connection.vendor}")
         for count in (500, 5000):
             start = timezone.now() + timedelta(days=1)

@@ -63,16 +63,13 @@ def time_signatures(account, *, cached: bool):
 
 
 def main():
+    from tenant import organization_with_room
+
     with fresh_database():
-        from accounts.models import Organization, User
         from meetings.models import ProviderAccount
-        from meetings.services import scheduling
         from meetings.services.accounts import generate_rsa_pair
 
-        owner = User.objects.create_user("bench@example.net")
-        organization = Organization.objects.create(name="Bench", slug="bench")
-        room = scheduling.room_create(organization=organization, owner=owner, name="Room", max_broadcasters=8,
-                                      max_watchers=20)
+        owner, organization, room = organization_with_room("bench", "Bench")
         hs256 = ProviderAccount.objects.create(organization=organization, name="HS", provider="gcore",
                                                jwt_secret="x" * 32, is_default=True)
         rs256 = generate_rsa_pair(ProviderAccount.objects.create(organization=organization, name="RS",
