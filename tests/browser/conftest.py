@@ -88,3 +88,18 @@ def screenshot(page):
         return path
 
     return take
+
+
+AXE_SOURCE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def assert_accessible(page, context: str = "") -> None:
+    """Run axe-core on the page as it stands and fail on any critical or serious violation. axe is
+    evaluated over the DevTools protocol, so the page's Content-Security-Policy stays as served."""
+    violations = page.evaluate(
+        AXE_SOURCE.read_text()
+        + ";axe.run(document, {resultTypes: ['violations']}).then(r => r.violations"
+          ".filter(v => v.impact === 'critical' || v.impact === 'serious')"
+          ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
+          " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))")
+    assert violations == [], f"axe-core on {context or page.url}: {violations}"

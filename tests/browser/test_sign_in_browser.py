@@ -5,6 +5,7 @@ import pytest
 from accounts.models import Membership
 
 from ..factories import IdentityProviderFactory
+from .conftest import assert_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -40,6 +41,7 @@ def test_sign_in_at_the_identity_provider_lands_on_the_dashboard_and_sign_out_en
     assert "You are host" in page.inner_text("main")
     assert page.get_by_role("link", name="Sam Carter").is_visible()
     screenshot("sign-in-dashboard")
+    assert_accessible(page, "the dashboard")
     assert Membership.objects.get(user__email="sam@acme.test").role == "host"
 
     page.get_by_role("button", name="Sign out").click()
