@@ -1,13 +1,12 @@
 from celery import shared_task
-from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from portal import outbox
+from portal.site import absolute_reverse
 
 from .models import Membership, MembershipInvitation
 
@@ -20,13 +19,12 @@ def send_member_added_email(membership_id: int) -> None:
         return
     user, organization = membership.user, membership.organization
     context = {"user": user, "organization": organization, "role": membership.get_role_display(),
-               "sign_in_url": settings.SITE_URL + reverse("login")}
+               "sign_in_url": absolute_reverse("login")}
     has_idp = hasattr(organization, "identity_provider") and organization.identity_provider.enabled
     if not has_idp and not user.has_usable_password():
         uid = urlsafe_base64_encode(force_bytes(user.pk))
         token = default_token_generator.make_token(user)
-        context["set_password_url"] = settings.SITE_URL + reverse(
-            "password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+        context["set_password_url"] = absolute_reverse("password_reset_confirm", uidb64=uid, token=token)
     _send(f"You were added to {organization.name}", "accounts/email/member_added", context, to=user.email)
 
 
@@ -41,8 +39,7 @@ def send_membership_invitation_email(invitation_id: int) -> None:
         return
     context = {"invitation": invitation, "organization": invitation.organization,
                "role": invitation.get_role_display(), "invited_by": invitation.invited_by,
-               "accept_url": settings.SITE_URL.rstrip("/") + reverse(
-                   "membership_invite", args=[membership_invitation_token(invitation)])}
+               "accept_url": absolute_reverse("membership_invite", membership_invitation_token(invitation))}
     _send(f"Join {invitation.organization.name} on the meeting portal", "accounts/email/membership_invitation",
           context, to=invitation.email)
 

@@ -1,11 +1,10 @@
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.admin import ORGANIZATION_FILTER, OrganizationScopedAdmin, SameOrganizationForm
+from portal.site import absolute_reverse
 
 from .forms import ACCOUNT_CANDIDATE_FIELDS, ProviderAccountForm, account_form_fields
 from .models import (
@@ -147,9 +146,8 @@ class ProviderAccountAdmin(OrganizationScopedAdmin):
     def callback_urls(self, obj):
         if not obj.pk:
             return "Save the account first."
-        base = settings.SITE_URL.rstrip("/")
-        access = base + reverse("gcore_access_check", args=[obj.code])
-        events = base + reverse("gcore_event", args=[obj.code])
+        access = absolute_reverse("gcore_access_check", obj.code)
+        events = absolute_reverse("gcore_event", obj.code)
         return format_html("Access check URL (accessUrl): <code>{}</code>, with the access secret as its "
                            "Authorization header (authorizationAccess).<br>Events URL (apiEvent): <code>{}</code>, "
                            "with the webhook secret as its header (authEvent).", access, events)

@@ -1,10 +1,10 @@
 """The emails invitees get: invitation, update, reminder and cancellation, each in HTML and plain
 text with an iCalendar attachment carrying the person's own join link."""
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.urls import reverse
+
+from portal.site import absolute_reverse
 
 from . import calendar, links
 from .models import Invitation, Occurrence
@@ -19,7 +19,7 @@ SUBJECTS = {
 
 
 def join_url(invitation: Invitation) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("join", args=[links.invitation_token(invitation)])
+    return absolute_reverse("join", links.invitation_token(invitation))
 
 
 def build_message(invitation: Invitation, kind: str, occurrence: Occurrence | None = None) -> EmailMultiAlternatives:

@@ -5,12 +5,10 @@ its work through the same services as the portal's pages."""
 
 import re
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404
-from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -21,6 +19,7 @@ from portal.api.errors import ApiError, from_django
 from portal.api.idempotency import idempotent
 from portal.api.pagination import paged
 from portal.api.views import ApiView
+from portal.site import absolute_reverse
 
 from ..models import Invitation, Meeting, Occurrence, Recording, Room
 from ..recurrence import build_rrule
@@ -289,7 +288,7 @@ class OccurrenceCancel(ApiView):
 # --- Invitations and links -------------------------------------------------------------------------
 
 def _link(token: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("join", args=[token])
+    return absolute_reverse("join", token)
 
 
 class InvitationList(ApiView):

@@ -6,8 +6,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
+
+from portal.site import absolute_reverse
 
 from .. import calendar, links
 from ..emails import join_url
@@ -15,7 +16,7 @@ from ..models import CalendarFeed, Invitation, Meeting
 
 
 def _feed_url(request, feed) -> str:
-    return request.build_absolute_uri(reverse("calendar_feed", args=[links.calendar_feed_token(feed)]))
+    return absolute_reverse("calendar_feed", links.calendar_feed_token(feed))
 
 
 def _set_hash(feed: CalendarFeed) -> None:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Membership
 from accounts.tenancy import get_scoped_or_404, organization_view
 from portal import security
+from portal.site import absolute_reverse
 
 from .. import links, selectors
 from ..forms import (
@@ -329,8 +330,8 @@ def _with_share_urls(request, recordings) -> list:
     for recording in recordings:
         allow_stream(request, recording)
         if recording.visibility == Visibility.LINK:
-            recording.share_url = request.build_absolute_uri(
-                reverse("recording_shared", args=[recording.code, recording_services.share_token(recording)]))
+            recording.share_url = absolute_reverse("recording_shared", recording.code,
+                                                   recording_services.share_token(recording))
     return recordings
 
 
@@ -345,7 +346,7 @@ def allow_stream(request, recording) -> None:
 def _remember_link(request, invitation, token) -> None:
     """Show the host the plain link once, right after issuing it."""
     request.session["new_link"] = {"name": invitation.display_name,
-                                   "url": request.build_absolute_uri(reverse("join", args=[token]))}
+                                   "url": absolute_reverse("join", token)}
 
 
 @organization_view(minimum_role=HOST)
@@ -528,6 +529,6 @@ def open_link(request, meeting_code):
         except ValidationError as error:
             messages.error(request, _errors(error))
         else:
-            request.session["new_open_link"] = request.build_absolute_uri(reverse("join", args=[token]))
+            request.session["new_open_link"] = absolute_reverse("join", token)
             messages.success(request, "A new open viewer link was made; any earlier one stopped working.")
     return _to_meeting_page(meeting)

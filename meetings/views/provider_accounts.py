@@ -1,7 +1,6 @@
 """Organization admins manage their video provider accounts: add, edit (secrets write-only),
 generate an RSA key pair, and check the connection."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -9,6 +8,7 @@ from django.urls import reverse
 
 from accounts.models import Membership
 from accounts.tenancy import get_scoped_or_404, organization_view
+from portal.site import absolute_reverse
 
 from ..forms import ProviderAccountForm
 from ..models import ProviderAccount
@@ -23,12 +23,11 @@ def _callback_urls(account) -> dict:
     secret, an events URL a webhook secret, and a key pair a private key."""
     provider = PROVIDERS.get(account.provider)
     secrets = provider.secret_fields if provider else ()
-    base = settings.SITE_URL.rstrip("/")
     urls = {"key_pair": "jwt_private_key" in secrets}
     if "access_secret" in secrets:
-        urls["access"] = base + reverse("gcore_access_check", args=[account.code])
+        urls["access"] = absolute_reverse("gcore_access_check", account.code)
     if "webhook_secret" in secrets:
-        urls["events"] = base + reverse("gcore_event", args=[account.code])
+        urls["events"] = absolute_reverse("gcore_event", account.code)
     return urls
 
 

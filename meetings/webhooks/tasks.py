@@ -1,13 +1,12 @@
 """Celery tasks of outgoing webhooks (registered through meetings.tasks)."""
 
 from celery import shared_task
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.urls import reverse
 
 from accounts.models import User
 from portal import outbox
+from portal.site import absolute_reverse
 
 from . import services
 from .models import WebhookEndpoint
@@ -31,8 +30,7 @@ def send_endpoint_disabled_email(endpoint_id: int, user_id: int) -> None:
     if endpoint is None or user is None or endpoint.enabled:  # deleted or enabled again meanwhile
         return
     context = {"user": user, "endpoint": endpoint, "organization": endpoint.organization,
-               "endpoint_url": settings.SITE_URL.rstrip("/") + reverse(
-                   "webhook_endpoint", args=[endpoint.organization.slug, endpoint.code])}
+               "endpoint_url": absolute_reverse("webhook_endpoint", endpoint.organization.slug, endpoint.code)}
     message = EmailMultiAlternatives(
         subject=f"Webhook endpoint disabled in {endpoint.organization.name}",
         body=render_to_string("meetings/email/webhook_disabled.txt", context), to=[user.email])

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 from icalendar import Calendar
@@ -116,7 +117,7 @@ def test_a_personal_feed_lists_upcoming_meetings_and_can_be_revoked(client, acme
     client.force_login(bob.user)
     client.post("/account/calendar/")
     page = client.get("/account/calendar/").content.decode()
-    feed_path = page.split('aria-label="Calendar feed address"')[0].rsplit("http://testserver", 1)[1].split('"')[0]
+    feed_path = page.split('aria-label="Calendar feed address"')[0].rsplit(settings.SITE_URL, 1)[1].split('"')[0]
 
     feed = Calendar.from_ical(client.get(feed_path).content)
     client.post("/account/calendar/")
@@ -125,3 +126,22 @@ def test_a_personal_feed_lists_upcoming_meetings_and_can_be_revoked(client, acme
     assert str(event["SUMMARY"]) == "Feed me" and "/j/" in str(event["URL"])
     assert client.get(feed_path).status_code == 404
     assert client.get(f"/calendar/{links.derive_token('nope')}.ics").status_code == 404
+
+
+def test_every_link_names_the_sites_address_not_the_requests_host(client, acme, bob, settings,
+                                                                   django_capture_on_commit_callbacks):
+    """Behind a proxy or on another port the Host header is wrong; SITE_URL is the one source."""
+    settings.SITE_URL = "https://meet.example.org"
+    meeting = MeetingFactory(organization=acme, title="Addressed")
+    client.force_login(bob.user)
+    client.post("/account/calendar/", HTTP_HOST="127.0.0.1:8130")
+    page = client.get("/account/calendar/", HTTP_HOST="127.0.0.1:8130").content.decode()
+    assert 'value="https://meet.example.org/calendar/' in page and "8130" not in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        InvitationFactory(meeting=meeting, email="guest@example.net")
+        send_meeting_email(Invitation.objects.get(email="guest@example.net").pk, "invitation", None)
+    [message] = [m for m in mail.outbox if m.to == ["guest@example.net"]]
+    assert "https://meet.example.org/j/" in message.body
+    ics = Calendar.from_ical(message.attachments[0][1])
+    assert str(events(ics)[0]["URL"]).startswith("https://meet.example.org/j/")

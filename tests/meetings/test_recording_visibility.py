@@ -2,6 +2,7 @@
 organization, or anyone with its secret link."""
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.test import Client
 
@@ -101,12 +102,12 @@ def test_anyone_with_the_secret_link_watches_until_it_is_replaced(meeting, recor
     page = host_sets(client, meeting, recording, "link").content.decode()
     shared = page.split('aria-label="Secret link of the recording"')[0].rsplit('value="', 1)[1].split('"')[0]
 
-    anonymous = Client().get(shared.removeprefix("http://testserver"))
+    anonymous = Client().get(shared.removeprefix(settings.SITE_URL))
     assert anonymous.status_code == 200 and "Quarterly review" in anonymous.content.decode()
     assert b"".join(media_bytes(anonymous).streaming_content) == VIDEO
 
     host_sets(client, meeting, recording, "link", new_link="1")
-    assert Client().get(shared.removeprefix("http://testserver")).status_code == 404
+    assert Client().get(shared.removeprefix(settings.SITE_URL)).status_code == 404
     host_sets(client, meeting, recording, "hosts")
     assert Recording.objects.get(pk=recording.pk).visibility == "hosts"
 

@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.urls import reverse
+
+from portal.site import absolute_reverse
 
 from ...models import Meeting, ProviderRoom
 from ..base import (
@@ -83,7 +84,7 @@ class VideoSDKProvider(Provider):
         """The room's webhook: this account's events URL, when the portal has a public HTTPS address."""
         if not settings.SITE_URL.startswith("https://"):
             return None
-        url = settings.SITE_URL.rstrip("/") + reverse("videosdk_event", args=[self.account.code])
+        url = absolute_reverse("videosdk_event", self.account.code)
         return {"endPoint": url, "events": list(webhooks.SUBSCRIBED)}
 
     def ensure_room(self, meeting) -> ProviderRoom:
