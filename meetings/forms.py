@@ -5,11 +5,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TIMEZONE_CHOICES, Membership, User
 from portal.validators import validate_public_hostname, validate_single_line
 
-from .models import INTERPRETATION_LANGUAGES, MeetingSettings, ProviderAccount, Role, Room
+from .models import INTERPRETATION_LANGUAGES, ROLES_BY_KIND, MeetingSettings, ProviderAccount, Role, Room
 from .providers import PROVIDERS, get_provider, provider_choices
 from .providers.base import COMMON_SETTINGS
 from .recurrence import WEEKDAYS, build_rrule
@@ -230,49 +231,79 @@ class OccurrenceForm(forms.Form):
         return cleaned
 
 
-ROLE_CHOICES = Role.choices
-LANGUAGE_CHOICES = [("", "—"), *INTERPRETATION_LANGUAGES]
+LANGUAGE_CHOICES = [("", _("Choose a language")), *INTERPRETATION_LANGUAGES]
 
 
-class InviteForm(forms.Form):
-    email = forms.EmailField()
-    display_name = forms.CharField(max_length=120, required=False, label="Name", validators=[validate_single_line])
-    role = forms.ChoiceField(choices=ROLE_CHOICES)
-    language = forms.ChoiceField(choices=LANGUAGE_CHOICES, required=False, label="Language (interpreters)")
+def role_choices(kind: str) -> list[tuple[str, str]]:
+    """The roles a meeting of this kind has, in the order of Role (calls have no speakers or viewers)."""
+    return [(value, label) for value, label in Role.choices if value in ROLES_BY_KIND[kind]]
 
 
-class InviteMembersForm(forms.Form):
-    members = forms.ModelMultipleChoiceField(queryset=User.objects.none(),
-                                             widget=forms.SelectMultiple(attrs={"size": 6}))
-    role = forms.ChoiceField(choices=ROLE_CHOICES)
-    language = forms.ChoiceField(choices=LANGUAGE_CHOICES, required=False, label="Language (interpreters)")
+class RoleFieldsMixin:
+    """A role menu with only the roles of the meeting's kind, and the interpreter's language, which the
+    page shows only when the role is interpreter (data-show-when-role)."""
 
-    def __init__(self, *args, organization, **kwargs):
+    def _set_up_roles(self, kind: str) -> None:
+        self.fields["role"] = forms.ChoiceField(label=_("Role"), choices=role_choices(kind),
+                                                widget=forms.Select(attrs={"data-role-select": ""}))
+        self.fields["language"] = forms.ChoiceField(
+            label=_("Interprets into"), choices=LANGUAGE_CHOICES, required=False,
+            widget=forms.Select(attrs={"data-show-when-role": Role.INTERPRETER}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("role") == Role.INTERPRETER and not cleaned.get("language"):
+            self.add_error("language", _("Choose the language this interpreter speaks into."))
+        return cleaned
+
+
+class InviteForm(RoleFieldsMixin, forms.Form):
+    email = forms.EmailField(label=_("Email"))
+    display_name = forms.CharField(max_length=120, required=False, label=_("Name"), validators=[validate_single_line])
+
+    def __init__(self, *args, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["members"].queryset = User.objects.filter(memberships__organization=organization).order_by("email")
+        self._set_up_roles(kind)
+
+
+class InviteMembersForm(RoleFieldsMixin, forms.Form):
+    members = forms.ModelMultipleChoiceField(label=_("Members"), queryset=User.objects.none(),
+                                             widget=forms.CheckboxSelectMultiple,
+                                             error_messages={"required": _("Tick at least one member.")})
+
+    def __init__(self, *args, organization, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = (User.objects.filter(memberships__organization=organization, is_active=True)
+                                           .order_by("full_name", "email"))
         self.fields["members"].label_from_instance = lambda user: f"{user.display_name} <{user.email}>"
+        self._set_up_roles(kind)
 
 
-class PasteForm(forms.Form):
-    addresses = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}),
-                                help_text="One per line, or separated by commas. Name <address> works too.")
-    role = forms.ChoiceField(choices=ROLE_CHOICES)
-    language = forms.ChoiceField(choices=LANGUAGE_CHOICES, required=False, label="Language (interpreters)")
+class PasteForm(RoleFieldsMixin, forms.Form):
+    addresses = forms.CharField(label=_("Addresses"), widget=forms.Textarea(attrs={"rows": 4}),
+                                help_text=_("One per line, or separated by commas. Name <address> works too."))
+
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_up_roles(kind)
 
 
 class CsvForm(forms.Form):
-    file = forms.FileField(help_text="Columns: email, name, role, language. The first row names the columns.")
+    file = forms.FileField(label=_("CSV file"), help_text=_(
+        "Columns: email, name, role, language (a language code such as de or fr, for interpreters). "
+        "The first row names the columns."))
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > 1_000_000:
-            raise ValidationError("The file is larger than 1 MB.")
+            raise ValidationError(_("The file is larger than 1 MB."))
         return upload
 
 
-class RoleChangeForm(forms.Form):
-    role = forms.ChoiceField(choices=ROLE_CHOICES)
-    language = forms.ChoiceField(choices=LANGUAGE_CHOICES, required=False)
+class RoleChangeForm(RoleFieldsMixin, forms.Form):
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_up_roles(kind)
 
 
 class TransferForm(forms.Form):
@@ -286,7 +317,16 @@ class TransferForm(forms.Form):
 
 
 class OpenLinkForm(forms.Form):
-    capacity = forms.IntegerField(min_value=1, max_value=100000, initial=20)
+    capacity = forms.IntegerField(label=_("Viewers at once"), min_value=1)
+
+    def __init__(self, *args, most: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["capacity"]
+        field.max_value = most
+        field.validators.append(MaxValueValidator(most))
+        field.widget.attrs["max"] = most
+        field.initial = min(20, most)
+        field.help_text = _("At most %(most)s: what this meeting's video provider and settings hold.") % {"most": most}
 
 
 class GuestJoinForm(forms.Form):

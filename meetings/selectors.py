@@ -1,6 +1,7 @@
 """Reads for meetings: what a person sees on the dashboard and on a meeting's page."""
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 
@@ -44,6 +45,7 @@ def invitees(meeting: Meeting) -> QuerySet[Invitation]:
 
 
 def invitee_state(invitation) -> str:
+    """Where an invitee stands, as the API names it."""
     if invitation.revoked_at:
         return "revoked"
     if invitation.removed_at:
@@ -59,3 +61,23 @@ def invitee_state(invitation) -> str:
     if invitation.first_opened_at:
         return "link opened"
     return "invited"
+
+
+def invitee_state_in_words(invitation) -> str:
+    """Where an invitee stands, in words for the meeting's page."""
+    if invitation.revoked_at:
+        return _("Link withdrawn")
+    if invitation.removed_at:
+        return _("Removed from the room")
+    if getattr(invitation, "in_room", 0):
+        if invitation.connection_lost:
+            return _("In the room · connection lost")
+        devices = [name for name, on in ((_("microphone on"), invitation.mic_on),
+                                         (_("camera on"), invitation.camera_on),
+                                         (_("sharing the screen"), invitation.sharing)) if on]
+        return " · ".join([_("In the room"), *devices])
+    if invitation.first_joined_at:
+        return _("Joined earlier")
+    if invitation.first_opened_at:
+        return _("Opened the link")
+    return _("Invited")

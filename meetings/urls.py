@@ -20,6 +20,7 @@ urlpatterns = [
     path(M + "occurrences/<str:occurrence_code>/edit/", hosts.occurrence_edit, name="occurrence_edit"),
     path(M + "occurrences/<str:occurrence_code>/cancel/", hosts.occurrence_cancel, name="occurrence_cancel"),
     path(M + "occurrences/<str:occurrence_code>/end/", hosts.occurrence_end, name="occurrence_end"),
+    path(M + "occurrences/<str:occurrence_code>/reopen/", hosts.occurrence_reopen, name="occurrence_reopen"),
     path(M + "sync/", reports.meeting_sync, name="meeting_sync"),
     path(M + "attendance.csv", reports.attendance_csv, name="attendance_csv"),
     path("o/<slug:org_slug>/usage/", reports.usage, name="usage"),

@@ -103,3 +103,55 @@
     });
   }
 })();
+
+// The meeting page's forms: copy buttons, the interpreter's language only beside the interpreter role,
+// and the filter over the members to invite.
+(function () {
+  "use strict";
+
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    var label = button.textContent;
+    button.addEventListener("click", function () {
+      var input = document.getElementById(button.getAttribute("data-copy"));
+      if (!input) return;
+      function copied() {
+        button.textContent = button.getAttribute("data-copied");
+        setTimeout(function () { button.textContent = label; }, 2000);
+      }
+      function byHand() { input.select(); document.execCommand("copy"); copied(); }
+      if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(input.value).then(copied, byHand);
+      else byHand();
+    });
+  });
+
+  document.querySelectorAll("select[data-role-select]").forEach(function (role) {
+    var form = role.form;
+    function apply() {
+      form.querySelectorAll("[data-show-when-role]").forEach(function (el) {
+        (el.closest(".field") || el).hidden = el.getAttribute("data-show-when-role") !== role.value;
+      });
+    }
+    role.addEventListener("change", apply);
+    apply();
+  });
+
+  document.querySelectorAll("input[data-filter-list]").forEach(function (filter) {
+    var list = document.getElementById(filter.getAttribute("data-filter-list"));
+    var count = document.getElementById(filter.getAttribute("data-filter-count"));
+    var selectShown = document.querySelector("button[data-select-shown='" + list.id + "']");
+    function shown() {
+      return Array.prototype.filter.call(list.querySelectorAll("label"), function (l) { return !l.parentNode.hidden; });
+    }
+    filter.addEventListener("input", function () {
+      var words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+      list.querySelectorAll("label").forEach(function (label) {
+        var text = label.textContent.toLowerCase();
+        label.parentNode.hidden = !words.every(function (w) { return text.indexOf(w) !== -1; });
+      });
+      if (count) count.textContent = count.getAttribute("data-template").replace("{n}", shown().length);
+    });
+    if (selectShown) selectShown.addEventListener("click", function () {
+      shown().forEach(function (label) { label.querySelector("input").checked = true; });
+    });
+  });
+})();

@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from portal import outbox
@@ -37,9 +38,12 @@ def default_role(meeting: Meeting) -> str:
 def _check_role(meeting: Meeting, role: str, language: str) -> None:
     if role not in ROLES_BY_KIND[meeting.kind]:
         allowed = ", ".join(ROLES_BY_KIND[meeting.kind])
-        raise ValidationError(f"{role!r} is not a role in a {meeting.kind}; use one of {allowed}.")
+        raise ValidationError(_("%(role)s is not a role in this meeting; use one of %(allowed)s.")
+                              % {"role": repr(role), "allowed": allowed})
     if role == Role.INTERPRETER and language not in LANGUAGE_CODES:
-        raise ValidationError("An interpreter needs a language: one of " + ", ".join(sorted(LANGUAGE_CODES)) + ".")
+        codes = ", ".join(f"{code} ({name})" for code, name in INTERPRETATION_LANGUAGES)
+        raise ValidationError(_("An interpreter needs the language they speak into, as one of these codes: "
+                                "%(codes)s.") % {"codes": codes})
 
 
 NAME_LENGTH = Invitation._meta.get_field("display_name").max_length
@@ -289,12 +293,28 @@ def invitation_resend(*, invitation: Invitation) -> None:
     _queue_email(invitation)
 
 
+OPEN_LINK_CEILING = 100_000
+
+
+def open_link_most(meeting: Meeting) -> int:
+    """The most viewers an open link may promise: what the provider holds, and the meeting's own limit."""
+    limits = [OPEN_LINK_CEILING, get_provider(meeting.provider).capabilities.max_watchers or OPEN_LINK_CEILING]
+    if meeting.max_watchers:
+        limits.append(meeting.max_watchers)
+    return min(limits)
+
+
 def open_link_create(*, meeting: Meeting, capacity: int) -> str:
     """One open viewer link for a webinar; creating a new one revokes the previous one."""
     if meeting.kind != "webinar":
-        raise ValidationError("Only webinars have an open viewer link.")
+        raise ValidationError(_("Only webinars have an open viewer link."))
     if capacity < 1:
-        raise ValidationError("Give the open link a capacity of at least 1.")
+        raise ValidationError(_("Give the open link a capacity of at least 1."))
+    most = open_link_most(meeting)
+    if capacity > most:
+        raise ValidationError(_("This webinar holds at most %(most)s viewers at once (its video provider's and "
+                                "its own limit), so the open link cannot promise %(capacity)s.")
+                              % {"most": most, "capacity": capacity})
     with transaction.atomic():
         previous = JoinLink.objects.filter(meeting=meeting, invitation__isnull=True)
         latest = previous.aggregate(latest=Max("generation"))["latest"]

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from portal import outbox
@@ -252,6 +253,20 @@ def occurrence_end(*, occurrence: Occurrence) -> None:
         _end_live_sessions([occurrence])
         joining.tell_hosted_provider(occurrence.meeting, "close")
         _emit_ended([occurrence])
+
+
+def occurrence_reopen(*, occurrence: Occurrence) -> None:
+    """Undo "end for everyone" while the sitting's time has not run out: its links work again."""
+    with transaction.atomic():
+        occurrence = Occurrence.objects.select_for_update().select_related("meeting").get(pk=occurrence.pk)
+        if occurrence.status != Occurrence.Status.ENDED:
+            raise ValidationError(_("Only an ended sitting can be reopened."))
+        if occurrence.meeting.status == Meeting.Status.CANCELLED:
+            raise ValidationError(_("The meeting was cancelled; it cannot be reopened."))
+        if occurrence.end <= timezone.now():
+            raise ValidationError(_("Its time is over; schedule a new meeting instead."))
+        occurrence.status = Occurrence.Status.SCHEDULED
+        occurrence.save(update_fields=["status"])
 
 
 def _emit_ended(occurrences) -> None:

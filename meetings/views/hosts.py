@@ -10,7 +10,9 @@ from django.db import transaction
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Membership
 from accounts.tenancy import get_scoped_or_404, organization_view
@@ -51,7 +53,7 @@ def _managed_meeting(request, meeting_code) -> Meeting:
     meeting = get_scoped_or_404(Meeting.objects.select_related("room", "owner"), request.organization,
                                 code=meeting_code)
     if not scheduling.may_manage(request.user, meeting, request.membership):
-        raise Http404("No such meeting.")
+        raise Http404(_("No such meeting."))
     return meeting
 
 
@@ -218,7 +220,7 @@ def meeting_transfer(request, meeting_code):
                                       organization=request.organization)
         messages.success(request, f"{form.cleaned_data['new_owner'].email} now owns this meeting.")
     else:
-        messages.error(request, "Choose a host of the organization as the new owner.")
+        messages.error(request, _("Choose a host of the organization as the new owner."))
     return _to_meeting_page(meeting)
 
 
@@ -227,10 +229,11 @@ def meeting_cancel(request, meeting_code):
     meeting = _managed_meeting(request, meeting_code)
     if request.method == "POST":
         scheduling.meeting_cancel(meeting=meeting)
-        messages.success(request, "The meeting was cancelled and invitees were told.")
+        messages.success(request, _("The meeting was cancelled and invitees were told."))
         return _to_meeting_page(meeting)
-    return _confirm(request, meeting.code, title=f"Cancel “{meeting.title}”?", button="Cancel the meeting",
-                    text="Every invitee gets a cancellation. Anyone in the room is disconnected.")
+    return _confirm(request, meeting.code, title=_("Cancel “%(title)s”?") % {"title": meeting.title},
+                    button=_("Cancel the meeting"),
+                    text=_("Every invitee gets a cancellation. Anyone in the room is disconnected."))
 
 
 def _meeting_part(request, meeting_code, relation: str, code: str):
@@ -270,21 +273,44 @@ def occurrence_cancel(request, meeting_code, occurrence_code):
     occurrence = _managed_occurrence(request, meeting_code, occurrence_code)
     if request.method == "POST":
         scheduling.occurrence_cancel(occurrence=occurrence)
-        messages.success(request, "That occurrence was cancelled and invitees were told.")
+        messages.success(request, _("That occurrence was cancelled and invitees were told."))
         return _to_meeting_page(occurrence.meeting)
     return _confirm(request, occurrence.meeting.code,
-                    title=f"Cancel the occurrence of {occurrence.start:%d %b %Y %H:%M}?",
-                    button="Cancel this occurrence",
-                    text="Only this occurrence is cancelled; the series goes on.")
+                    title=_("Cancel the occurrence of %(start)s?") % {
+                        "start": formats.date_format(timezone.localtime(occurrence.start), "DATETIME_FORMAT")},
+                    button=_("Cancel this occurrence"),
+                    text=_("Only this occurrence is cancelled; the series goes on."))
 
 
 @organization_view(minimum_role=HOST)
 def occurrence_end(request, meeting_code, occurrence_code):
     occurrence = _managed_occurrence(request, meeting_code, occurrence_code)
+    if occurrence.status not in (Occurrence.Status.SCHEDULED, Occurrence.Status.LIVE):
+        messages.error(request, _("That sitting is not open, so there is nothing to end."))
+        return _to_meeting_page(occurrence.meeting)
+    if request.method == "POST":
+        scheduling.occurrence_end(occurrence=occurrence)
+        messages.success(request, _("The sitting was ended for everyone. You can reopen it until %(end)s.")
+                         % {"end": formats.date_format(timezone.localtime(occurrence.end), "TIME_FORMAT")})
+        return _to_meeting_page(occurrence.meeting)
+    return _confirm(request, meeting_code, title=_("End this sitting for everyone?"), button=_("End for everyone"),
+                    text=_("Everyone in the room is disconnected now, and nobody can join with their link "
+                           "afterwards. If you end it by mistake, you can reopen it from the meeting's page "
+                           "until its scheduled end, %(end)s.")
+                    % {"end": formats.date_format(timezone.localtime(occurrence.end), "DATETIME_FORMAT")})
+
+
+@organization_view(minimum_role=HOST)
+def occurrence_reopen(request, meeting_code, occurrence_code):
+    occurrence = _managed_occurrence(request, meeting_code, occurrence_code)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    scheduling.occurrence_end(occurrence=occurrence)
-    messages.success(request, "The meeting was ended for everyone.")
+    try:
+        scheduling.occurrence_reopen(occurrence=occurrence)
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    else:
+        messages.success(request, _("The sitting is open again: everyone's link works until its end."))
     return _to_meeting_page(occurrence.meeting)
 
 
@@ -301,24 +327,36 @@ def _meeting_page(request, meeting: Meeting, forms: dict | None = None):
     role = invitation_services.default_role(meeting)
     page = Paginator(selectors.invitees(meeting), INVITEES_PER_PAGE).get_page(request.GET.get("page"))
     for invitation in page.object_list:
-        invitation.state = selectors.invitee_state(invitation)
+        invitation.state = selectors.invitee_state_in_words(invitation)
     own = meeting.invitations.filter(user=request.user, role=Role.HOST, revoked_at__isnull=True).first()
     open_link = (meeting.links.filter(invitation__isnull=True, revoked_at__isnull=True).first()
                  if meeting.kind == "webinar" else None)
+    now = timezone.now()
+    occurrences = list(meeting.occurrences.filter(end__gt=now - timedelta(days=1))[:OCCURRENCES_SHOWN])
+    for occurrence in occurrences:
+        occurrence.reopenable = occurrence.status == Occurrence.Status.ENDED and occurrence.end > now
+    # Joining, editing and inviting make sense only while a sitting is still to come or under way.
+    open_statuses = [Occurrence.Status.SCHEDULED, Occurrence.Status.LIVE]
+    still_open = meeting.status != Meeting.Status.CANCELLED and (
+        any(o.status in open_statuses and o.end > now for o in occurrences)
+        or (len(occurrences) == OCCURRENCES_SHOWN  # more sittings than shown: ask the database
+            and meeting.occurrences.filter(end__gt=now, status__in=open_statuses).exists()))
     return render(request, "meetings/meeting_detail.html", {
         "meeting": meeting, "recurrence": describe(meeting.rrule), "page": page,
-        "occurrences": meeting.occurrences.filter(end__gt=timezone.now() - timedelta(days=1))[:OCCURRENCES_SHOWN],
-        "invite_form": forms.get("invite") or InviteForm(initial={"role": role}),
-        "paste_form": forms.get("paste") or PasteForm(initial={"role": role}),
+        "occurrences": occurrences, "still_open": still_open,
+        "any_reopenable": any(occurrence.reopenable for occurrence in occurrences),
+        "invite_form": forms.get("invite") or InviteForm(initial={"role": role}, kind=meeting.kind),
+        "paste_form": forms.get("paste") or PasteForm(initial={"role": role}, kind=meeting.kind),
         "csv_form": forms.get("csv") or CsvForm(),
         "report": forms.get("report"),
-        "open_link": open_link, "open_link_form": OpenLinkForm(),
+        "open_link": open_link,
+        "open_link_form": forms.get("open_link") or OpenLinkForm(most=invitation_services.open_link_most(meeting)),
         "recordings": _with_share_urls(request, meeting.recordings.filter(status="ready")),
         "visibility_choices": Visibility.choices,
         "attendance": attendance.attendance(meeting), "hosted": meeting.provider != "builtin",
         "provider_name": get_provider(meeting.provider).name,
         "sync": MeetingSync.objects.filter(meeting=meeting).first() if meeting.provider != "builtin" else None,
-        "role_choices": Role.choices,
+        "role_form": RoleChangeForm(kind=meeting.kind),
         "host_join_url": reverse("join", args=[links.invitation_token(own)]) if own else None,
         "new_link": request.session.pop("new_link", None),
         "new_open_link": request.session.pop("new_open_link", None),
@@ -354,7 +392,7 @@ def invite(request, meeting_code):
     meeting = _managed_meeting(request, meeting_code)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    form = InviteForm(request.POST)
+    form = InviteForm(request.POST, kind=meeting.kind)
     if form.is_valid():
         try:
             invitation, token = invitation_services.invitation_create(meeting=meeting, invited_by=request.user,
@@ -363,7 +401,8 @@ def invite(request, meeting_code):
             form.add_error(None, error)
         else:
             _remember_link(request, invitation, token)
-            messages.success(request, f"{invitation.email} was invited; the invitation email is on its way.")
+            messages.success(request, _("%(email)s was invited; the invitation email is on its way.")
+                             % {"email": invitation.email})
             return _to_meeting_page(meeting, "#invitees")
     return _meeting_page(request, meeting, {"invite": form})
 
@@ -375,8 +414,9 @@ def _import(request, meeting, rows, form) -> tuple[list, bool]:
         form.add_error(None, error)
         return [], False
     if imported:
-        who = "1 person was" if len(report) == 1 else f"{len(report)} people were"
-        messages.success(request, f"{who} invited; their invitation emails are on their way.")
+        messages.success(request, ngettext("%(count)d person was invited; the invitation email is on its way.",
+                                           "%(count)d people were invited; their invitation emails are on their way.",
+                                           len(report)) % {"count": len(report)})
     return report, imported
 
 
@@ -391,7 +431,7 @@ def _run_import(request, meeting, rows, form_name, form):
 def invite_members(request, meeting_code):
     """A page of its own: listing every member would make the meeting's page slow in a large organization."""
     meeting = _managed_meeting(request, meeting_code)
-    form = InviteMembersForm(request.POST or None, organization=request.organization,
+    form = InviteMembersForm(request.POST or None, organization=request.organization, kind=meeting.kind,
                              initial={"role": invitation_services.default_role(meeting)})
     if request.method != "POST" or not form.is_valid():
         return render(request, "meetings/invite_members.html", {"meeting": meeting, "form": form})
@@ -409,7 +449,7 @@ def invite_paste(request, meeting_code):
     meeting = _managed_meeting(request, meeting_code)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    form = PasteForm(request.POST)
+    form = PasteForm(request.POST, kind=meeting.kind)
     if not form.is_valid():
         return _meeting_page(request, meeting, {"paste": form})
     rows = invitation_services.parse_pasted(form.cleaned_data["addresses"], form.cleaned_data["role"],
@@ -442,14 +482,18 @@ def invitation_role(request, meeting_code, invitation_code):
     invitation = _managed_invitation(request, meeting_code, invitation_code)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    form = RoleChangeForm(request.POST)
+    form = RoleChangeForm(request.POST, kind=invitation.meeting.kind)
     if form.is_valid():
         try:
             invitation_services.invitation_change_role(invitation=invitation, **form.cleaned_data)
         except ValidationError as error:
             messages.error(request, f"{invitation.display_name}: {_errors(error)}")
         else:
-            messages.success(request, f"{invitation.display_name} is now {invitation.get_role_display().lower()}.")
+            messages.success(request, _("%(name)s's role is now: %(role)s.")
+                             % {"name": invitation.display_name, "role": invitation.get_role_display()})
+    else:
+        problems = " ".join(str(error) for errors in form.errors.values() for error in errors)
+        messages.error(request, f"{invitation.display_name}: {problems}")
     return _to_meeting_page(invitation.meeting, "#invitees")
 
 
@@ -458,12 +502,12 @@ def invitation_revoke(request, meeting_code, invitation_code):
     invitation = _managed_invitation(request, meeting_code, invitation_code)
     if request.method == "POST":
         invitation_services.invitation_revoke(invitation=invitation)
-        messages.success(request, f"{invitation.display_name}'s link no longer works.")
+        messages.success(request, _("%(name)s's link no longer works.") % {"name": invitation.display_name})
         return _to_meeting_page(invitation.meeting, "#invitees")
-    return _confirm(request, meeting_code, title=f"Withdraw {invitation.display_name}'s link?",
-                    button="Withdraw the link",
-                    text="The link stops working at once and anyone using it leaves the room. "
-                         "You can issue a new link later.")
+    return _confirm(request, meeting_code, title=_("Withdraw %(name)s's link?") % {"name": invitation.display_name},
+                    button=_("Withdraw the link"),
+                    text=_("The link stops working at once and anyone using it leaves the room. "
+                           "You can issue a new link later."))
 
 
 @organization_view(minimum_role=HOST)
@@ -471,13 +515,14 @@ def invitation_remove(request, meeting_code, invitation_code):
     invitation = _managed_invitation(request, meeting_code, invitation_code)
     if request.method == "POST":
         invitation_services.invitation_remove_from_room(invitation=invitation)
-        messages.success(request, f"{invitation.display_name} was taken out of the room; their link stays "
-                                  "closed until you let them back in.")
+        messages.success(request, _("%(name)s was taken out of the room; their link stays closed until you let "
+                                    "them back in.") % {"name": invitation.display_name})
         return _to_meeting_page(invitation.meeting, "#invitees")
-    return _confirm(request, meeting_code, title=f"Remove {invitation.display_name} from the room?",
-                    button="Remove from the room",
-                    text="They are disconnected now and cannot come back in with their link "
-                         "until you let them back in.")
+    return _confirm(request, meeting_code,
+                    title=_("Remove %(name)s from the room?") % {"name": invitation.display_name},
+                    button=_("Remove from the room"),
+                    text=_("They are disconnected now and cannot come back in with their link "
+                           "until you let them back in."))
 
 
 @organization_view(minimum_role=HOST)
@@ -486,7 +531,7 @@ def invitation_readmit(request, meeting_code, invitation_code):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     invitation_services.invitation_readmit(invitation=invitation)
-    messages.success(request, f"{invitation.display_name} can join again with their link.")
+    messages.success(request, _("%(name)s can join again with their link.") % {"name": invitation.display_name})
     return _to_meeting_page(invitation.meeting, "#invitees")
 
 
@@ -497,7 +542,8 @@ def invitation_reissue(request, meeting_code, invitation_code):
         return HttpResponseNotAllowed(["POST"])
     token = invitation_services.invitation_reissue(invitation=invitation)
     _remember_link(request, invitation, token)
-    messages.success(request, f"{invitation.display_name} has a new link; the old one no longer works.")
+    messages.success(request, _("%(name)s has a new link; the old one no longer works.")
+                     % {"name": invitation.display_name})
     return _to_meeting_page(invitation.meeting, "#invitees")
 
 
@@ -507,9 +553,9 @@ def invitation_resend(request, meeting_code, invitation_code):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if not invitation.email or invitation.revoked_at:
-        raise PermissionDenied("This invitation has no email address or was withdrawn.")
+        raise PermissionDenied(_("This invitation has no email address or was withdrawn."))
     invitation_services.invitation_resend(invitation=invitation)
-    messages.success(request, f"The invitation to {invitation.email} is being sent again.")
+    messages.success(request, _("The invitation to %(email)s is being sent again.") % {"email": invitation.email})
     return _to_meeting_page(invitation.meeting, "#invitees")
 
 
@@ -520,15 +566,16 @@ def open_link(request, meeting_code):
         return HttpResponseNotAllowed(["POST"])
     if request.POST.get("action") == "revoke":
         invitation_services.open_link_revoke(meeting=meeting)
-        messages.success(request, "The open viewer link no longer works.")
+        messages.success(request, _("The open viewer link no longer works."))
         return _to_meeting_page(meeting)
-    form = OpenLinkForm(request.POST)
+    form = OpenLinkForm(request.POST, most=invitation_services.open_link_most(meeting))
     if form.is_valid():
         try:
             token = invitation_services.open_link_create(meeting=meeting, capacity=form.cleaned_data["capacity"])
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            form.add_error("capacity", error)
         else:
             request.session["new_open_link"] = absolute_reverse("join", token)
-            messages.success(request, "A new open viewer link was made; any earlier one stopped working.")
-    return _to_meeting_page(meeting)
+            messages.success(request, _("A new open viewer link was made; any earlier one stopped working."))
+            return _to_meeting_page(meeting, "#open-link")
+    return _meeting_page(request, meeting, {"open_link": form})

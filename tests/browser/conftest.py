@@ -103,3 +103,22 @@ def assert_accessible(page, context: str = "") -> None:
           ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
           " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))")
     assert violations == [], f"axe-core on {context or page.url}: {violations}"
+
+
+def signed_in_page(context, base_url: str, user):
+    """A page of the context carrying the user's session (signing in itself is tested in its own files)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base_url}])
+    return context.new_page()
+
+
+def save_screenshot(page, name: str):
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

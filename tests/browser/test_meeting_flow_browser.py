@@ -104,7 +104,7 @@ def test_host_schedules_invites_and_an_invitee_joins_from_the_email(new_context,
 
     # Pia sees herself in the room on the host's page.
     page.goto(f"{live_server.url}/o/acme/meetings/{meeting.code}/")
-    assert page.inner_text("tr[data-invitee='pia@example.net'] .state") == "In The Room"
+    assert page.inner_text("tr[data-invitee='pia@example.net'] .state") == "In the room"
 
 
 def screenshot_of(page, name):

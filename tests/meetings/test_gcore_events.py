@@ -105,7 +105,7 @@ def test_a_close_peer_right_after_a_join_peer_with_the_same_body_closes_the_stay
     assert not stay.connected and stay.disconnected_at is not None
     assert [(stay.left_at is None) for stay in Presence.objects.all()] == [False]
     row, state = host_sees(session.occurrence.meeting)
-    assert "in the room" not in row and state == "in the room · connection lost"
+    assert "Still in the room" not in row and state == "In the room · connection lost"
 
 
 def test_a_quick_reconnect_leaves_the_person_in_the_room(account, session, django_capture_on_commit_callbacks):
@@ -116,7 +116,7 @@ def test_a_quick_reconnect_leaves_the_person_in_the_room(account, session, djang
     assert stay.connected and stay.disconnected_at is None
     assert [(stay.left_at is None) for stay in Presence.objects.order_by("joined_at")] == [False, True]
     row, state = host_sees(session.occurrence.meeting)
-    assert '<span class="state">in the room</span>' in row and state == "in the room"
+    assert '<span class="state">Still in the room</span>' in row and state == "In the room"
 
 
 def test_events_applied_out_of_order_end_as_they_arrived(account, session, django_capture_on_commit_callbacks):

@@ -53,13 +53,20 @@ def test_inviting_one_person_emails_their_personal_link_and_shows_it_once(as_own
 
 
 @pytest.mark.parametrize("data, message", [
-    ({"email": "x@example.net", "role": "interpreter", "language": ""}, b"An interpreter needs a language"),
-    ({"email": "x@example.net", "role": "speaker", "language": ""}, b"is not a role in a call"),
+    ({"email": "x@example.net", "role": "interpreter", "language": ""},
+     "Choose the language this interpreter speaks into."),
+    ({"email": "x@example.net", "role": "speaker", "language": ""},
+     "Select a valid choice. speaker is not one of the available choices."),
 ])
 def test_roles_must_fit_the_meeting(as_owner, meeting, data, message):
+    page = as_owner.get(url(meeting)).content.decode()
+    invite_form = page.split('action="' + url(meeting, "invite/"))[1].split("</form>")[0]
+    assert '<option value="speaker"' not in invite_form and '<option value="viewer"' not in invite_form
+    assert '<option value="de">German</option>' in invite_form  # languages by name, not ISO code
+
     response = as_owner.post(url(meeting, "invite/"), data)
 
-    assert message in response.content
+    assert message in response.content.decode()
     assert not Invitation.objects.filter(email="x@example.net").exists()
 
 
@@ -77,7 +84,7 @@ def test_a_csv_with_a_bad_row_imports_nobody_and_reports_every_row(as_owner, mee
     assert response.status_code == 200
     html = response.content.decode()
     assert "Nobody was invited" in html
-    assert "accepted" in html and "not a valid email address" in html and "needs a language" in html
+    assert "accepted" in html and "not a valid email address" in html and "needs the language" in html
     assert "already invited" in html and "also on line 2" in html
     assert list(Invitation.objects.filter(meeting=meeting).values_list("email", flat=True)) == ["taken@example.net"]
 
@@ -198,7 +205,7 @@ def test_a_failed_send_is_retried_then_shown_on_the_invitees_row(as_owner, meeti
 def test_a_webinar_gets_one_open_viewer_link_at_a_time(as_owner, alice):
     webinar = MeetingFactory(organization=alice.organization, owner=alice.user, kind="webinar")
 
-    as_owner.post(url(webinar, "open-link/"), {"capacity": 50})
+    as_owner.post(url(webinar, "open-link/"), {"capacity": 15})
     first = as_owner.get(url(webinar)).content.decode()
     as_owner.post(url(webinar, "open-link/"), {"capacity": 10})
 

@@ -1,0 +1,126 @@
+"""The host's meeting page in Chromium: inviting an interpreter, picking members, copying the open link,
+and ending a sitting by mistake and reopening it."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from meetings.models import Invitation, Occurrence
+
+from ..factories import MeetingFactory, MembershipFactory, UserFactory
+from .conftest import assert_accessible, save_screenshot, signed_in_page
+
+pytestmark = pytest.mark.browser
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture
+def host(acme):
+    user = UserFactory(email="hugo@acme.test", full_name="Hugo Host", password="hugo's passphrase")
+    return MembershipFactory(organization=acme, role="host", user=user).user
+
+
+def started_meeting(host, **fields):
+    start = timezone.now().replace(microsecond=0) - timedelta(minutes=5)
+    return MeetingFactory(organization=host.memberships.get().organization, owner=host, start=start,
+                          end=start + timedelta(hours=1), **fields)
+
+
+def test_an_interpreter_needs_a_language_and_the_form_keeps_its_shape(new_context, live_server, host):
+    meeting = started_meeting(host, title="Council")
+    page = signed_in_page(new_context(viewport={"width": 1200, "height": 800}), live_server.url, host)
+    page.goto(f"{live_server.url}/o/acme/meetings/{meeting.code}/")
+    page.click("summary:has-text('One person by email')")
+    form = page.locator("form[action$='/invite/']")
+    language = form.locator("select[name=language]")
+    assert not language.is_visible()  # only beside the interpreter role
+
+    form.locator("input[name=email]").fill("ines@example.net")
+    form.locator("select[name=role]").select_option("interpreter")
+    assert language.is_visible()
+    assert language.locator("option[value=de]").inner_text() == "German"
+    form.get_by_role("button", name="Invite").click()
+
+    error = page.locator("form[action$='/invite/'] .error")
+    assert error.inner_text() == "Choose the language this interpreter speaks into."
+    email_box = page.locator("form[action$='/invite/'] input[name=email]").bounding_box()
+    role_box = page.locator("form[action$='/invite/'] select[name=role]").bounding_box()
+    assert abs(email_box["y"] - role_box["y"]) < 2  # the error sits under its field, the row stays a row
+    assert not Invitation.objects.filter(email="ines@example.net").exists()
+
+    page.locator("form[action$='/invite/'] select[name=language]").select_option("de")
+    page.locator("form[action$='/invite/']").get_by_role("button", name="Invite").click()
+    page.wait_for_selector("text=ines@example.net was invited")
+    assert Invitation.objects.get(email="ines@example.net").language == "de"
+    page.locator("#new-link").get_by_role("button", name="Copy").is_visible()
+    assert_accessible(page, "the meeting page")
+
+
+def test_members_are_found_by_typing_and_ticked(new_context, live_server, host, acme):
+    meeting = started_meeting(host, title="Planning")
+    for name in ("Ada Lovelace", "Alan Turing", "Grace Hopper"):
+        email = name.split()[0].lower() + "@acme.test"
+        MembershipFactory(organization=acme, user=UserFactory(email=email, full_name=name))
+    page = signed_in_page(new_context(viewport={"width": 1200, "height": 800}), live_server.url, host)
+    page.goto(f"{live_server.url}/o/acme/meetings/{meeting.code}/invite/members/")
+
+    page.get_by_label("Find members").fill("alan tur")  # every word must match
+    shown = [text.strip() for text in page.locator("#id_members label:visible").all_inner_texts()]
+    assert shown == ["Alan Turing <alan@acme.test>"]
+    assert page.locator("#member-count").inner_text() == "1 shown"
+    page.get_by_role("button", name="Tick all shown").click()
+    page.get_by_label("Find members").fill("")
+    assert page.get_by_label("Grace Hopper <grace@acme.test>").is_visible()
+    assert_accessible(page, "the invite-members page")
+    page.get_by_role("button", name="Invite").click()
+    page.wait_for_selector("text=1 person was invited")
+
+    assert list(meeting.invitations.values_list("email", flat=True)) == ["alan@acme.test"]
+
+
+def test_the_open_link_is_copied_with_one_click(new_context, live_server, host):
+    webinar = started_meeting(host, title="Town hall", kind="webinar")
+    context = new_context(viewport={"width": 1200, "height": 800})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page = signed_in_page(context, live_server.url, host)
+    page.goto(f"{live_server.url}/o/acme/meetings/{webinar.code}/")
+    assert page.get_by_label("Viewers at once").get_attribute("max") == "20"
+
+    page.get_by_label("Viewers at once").fill("15")
+    page.get_by_role("button", name="Make an open link").click()
+    copy = page.locator("#open-link").get_by_role("button", name="Copy")
+    copy.click()
+
+    assert page.locator("#open-link button[data-copy]").inner_text() == "Copied"
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.locator("#open-link-url").input_value() and "/j/" in copied
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_ending_by_mistake_is_confirmed_and_undone(new_context, live_server, host, device):
+    meeting = started_meeting(host, title="Weekly sync")
+    sitting = meeting.occurrences.get()
+    Occurrence.objects.filter(pk=sitting.pk).update(status="live")
+    options = PHONE if device == "phone" else {"viewport": {"width": 1200, "height": 800}}
+    page = signed_in_page(new_context(**options), live_server.url, host)
+    page.goto(f"{live_server.url}/o/acme/meetings/{meeting.code}/")
+
+    page.get_by_role("link", name="End for everyone…").click()
+    assert page.get_by_role("heading", name="End this sitting for everyone?").is_visible()
+    assert "reopen it" in page.inner_text("main")
+    page.get_by_role("button", name="End for everyone").click()
+
+    page.wait_for_selector("text=You can reopen it until")
+    assert page.get_by_role("link", name="Join as host").count() == 0
+    assert page.locator("#invite").count() == 0 and page.get_by_role("link", name="Edit").count() == 0
+    if device == "phone":
+        assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+    save_screenshot(page, f"meeting-page-ended-{device}")
+    assert_accessible(page, "the ended meeting's page")
+
+    page.get_by_role("button", name="Reopen").click()
+    page.wait_for_selector("text=The sitting is open again")
+    assert page.get_by_role("link", name="Edit").is_visible()
+    assert Occurrence.objects.get(pk=sitting.pk).status == "scheduled"
+    save_screenshot(page, f"meeting-page-{device}")
