@@ -1,14 +1,15 @@
 from celery import shared_task
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from portal import outbox
+from portal.mail import recipient_language, templated_email
 from portal.site import absolute_reverse
 
-from .models import Membership, MembershipInvitation
+from .models import Membership, MembershipInvitation, User
 
 
 @shared_task(acks_late=True)
@@ -18,14 +19,16 @@ def send_member_added_email(membership_id: int) -> None:
     if membership is None:  # removed again before the worker got to it
         return
     user, organization = membership.user, membership.organization
-    context = {"user": user, "organization": organization, "role": membership.get_role_display(),
-               "sign_in_url": absolute_reverse("login")}
-    has_idp = hasattr(organization, "identity_provider") and organization.identity_provider.enabled
-    if not has_idp and not user.has_usable_password():
-        uid = urlsafe_base64_encode(force_bytes(user.pk))
-        token = default_token_generator.make_token(user)
-        context["set_password_url"] = absolute_reverse("password_reset_confirm", uidb64=uid, token=token)
-    _send(f"You were added to {organization.name}", "accounts/email/member_added", context, to=user.email)
+    with translation.override(recipient_language(user, organization)):
+        context = {"user": user, "organization": organization, "role": membership.get_role_display(),
+                   "sign_in_url": absolute_reverse("login")}
+        has_idp = hasattr(organization, "identity_provider") and organization.identity_provider.enabled
+        if not has_idp and not user.has_usable_password():
+            uid = urlsafe_base64_encode(force_bytes(user.pk))
+            token = default_token_generator.make_token(user)
+            context["set_password_url"] = absolute_reverse("password_reset_confirm", uidb64=uid, token=token)
+        templated_email("accounts/email/member_added", context, to=user.email,
+                        subject=_("You were added to %(organization)s") % {"organization": organization.name}).send()
 
 
 @shared_task(acks_late=True)
@@ -37,15 +40,11 @@ def send_membership_invitation_email(invitation_id: int) -> None:
         pk=invitation_id, accepted_at__isnull=True).first()
     if invitation is None:  # accepted or replaced before the worker got to it
         return
-    context = {"invitation": invitation, "organization": invitation.organization,
-               "role": invitation.get_role_display(), "invited_by": invitation.invited_by,
-               "accept_url": absolute_reverse("membership_invite", membership_invitation_token(invitation))}
-    _send(f"Join {invitation.organization.name} on the meeting portal", "accounts/email/membership_invitation",
-          context, to=invitation.email)
-
-
-def _send(subject: str, template: str, context: dict, *, to: str) -> None:
-    """An email in text and HTML from template.txt and template.html."""
-    message = EmailMultiAlternatives(subject=subject, body=render_to_string(f"{template}.txt", context), to=[to])
-    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-    message.send()
+    existing = User.objects.filter(email__iexact=invitation.email).first()
+    with translation.override(recipient_language(existing, invitation.organization)):
+        context = {"invitation": invitation, "organization": invitation.organization,
+                   "role": invitation.get_role_display(), "invited_by": invitation.invited_by,
+                   "accept_url": absolute_reverse("membership_invite", membership_invitation_token(invitation))}
+        templated_email("accounts/email/membership_invitation", context, to=invitation.email,
+                        subject=_("Join %(organization)s on the meeting portal")
+                        % {"organization": invitation.organization.name}).send()

@@ -4,6 +4,7 @@ person's feed (METHOD:PUBLISH). One UID per meeting or series; SEQUENCE grows wi
 import zoneinfo
 from datetime import UTC, datetime
 
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vRecur, vText
 
 from .models import Meeting, Occurrence
@@ -38,10 +39,10 @@ def _event(meeting: Meeting, *, join_url: str, invitation=None, status: str = "C
     event.add("summary", meeting.title)
     description = meeting.description.strip()
     if join_url:
-        description = f"{description}\n\nJoin: {join_url}".strip()
+        description = f"{description}\n\n{_('Join:')} {join_url}".strip()
         event.add("url", join_url)
     event.add("description", description)
-    event.add("location", join_url or "Online")
+    event.add("location", join_url or _("Online"))
     event.add("status", status)
     event.add("organizer", _address(meeting.owner.email, meeting.owner.display_name))
     if invitation is not None and invitation.email:
@@ -101,7 +102,7 @@ def cancellation_ics(meeting: Meeting, *, invitation, occurrence: Occurrence | N
 def feed_ics(entries: list[tuple[Meeting, str]]) -> bytes:
     """A person's upcoming meetings, each with their own join link where they have one."""
     calendar = _calendar("PUBLISH")
-    calendar.add("x-wr-calname", "Meetings")
+    calendar.add("x-wr-calname", _("Meetings"))
     for meeting, join_url in entries:
         for event in _series_events(meeting, list(meeting.occurrences.all()), join_url=join_url, invitation=None):
             calendar.add_component(event)

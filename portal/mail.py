@@ -3,7 +3,9 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
+from django.template.loader import render_to_string
 
 
 class EmlFileBackend(BaseEmailBackend):
@@ -20,3 +22,23 @@ class EmlFileBackend(BaseEmailBackend):
             path = self.directory / f"{stamp}-{uuid.uuid4().hex[:12]}.eml"
             path.write_bytes(message.message().as_bytes())
         return len(email_messages)
+
+
+def recipient_language(user=None, organization=None) -> str:
+    """The language of an email: the person's own choice, else their organization's locale, else the
+    portal's default. (A guest's Accept-Language is not known when the email is written.)"""
+    offered = {code for code, _name in settings.LANGUAGES}
+    for choice in (getattr(user, "language", ""), getattr(organization, "default_locale", "")):
+        if choice in offered:
+            return choice
+    return settings.LANGUAGE_CODE
+
+
+def templated_email(template: str, context: dict, *, subject: str, to: str, **kwargs) -> EmailMultiAlternatives:
+    """An email in plain text and HTML from template.txt and template.html, rendered in the active
+    language (call it inside translation.override)."""
+    context = {**context, "subject": subject}
+    message = EmailMultiAlternatives(subject=subject, body=render_to_string(f"{template}.txt", context),
+                                     to=[to], **kwargs)
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    return message

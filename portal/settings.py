@@ -237,6 +237,7 @@ GCORE_BRIDGE_SCRIPT_HOSTS = env.list("GCORE_BRIDGE_SCRIPT_HOSTS", default=["meet
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
+FORMAT_MODULE_PATH = ["portal.formats"]
 USE_TZ = True
 
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))

@@ -6,8 +6,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from portal.mail import recipient_language
 from portal.site import absolute_reverse
 
 from .. import calendar, links
@@ -51,6 +52,8 @@ def calendar_feed(request, token):
                                              meeting__occurrences__end__gt=now)
                    .select_related("meeting", "meeting__owner").distinct())
     entries = [(invitation.meeting, join_url(invitation)) for invitation in invitations]
-    response = HttpResponse(calendar.feed_ics(entries), content_type="text/calendar; charset=utf-8")
+    with translation.override(recipient_language(user)):
+        ics = calendar.feed_ics(entries)
+    response = HttpResponse(ics, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=300"
     return response

@@ -1,11 +1,12 @@
 """Celery tasks of outgoing webhooks (registered through meetings.tasks)."""
 
 from celery import shared_task
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from portal import outbox
+from portal.mail import recipient_language, templated_email
 from portal.site import absolute_reverse
 
 from . import services
@@ -29,10 +30,9 @@ def send_endpoint_disabled_email(endpoint_id: int, user_id: int) -> None:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if endpoint is None or user is None or endpoint.enabled:  # deleted or enabled again meanwhile
         return
-    context = {"user": user, "endpoint": endpoint, "organization": endpoint.organization,
-               "endpoint_url": absolute_reverse("webhook_endpoint", endpoint.organization.slug, endpoint.code)}
-    message = EmailMultiAlternatives(
-        subject=f"Webhook endpoint disabled in {endpoint.organization.name}",
-        body=render_to_string("meetings/email/webhook_disabled.txt", context), to=[user.email])
-    message.attach_alternative(render_to_string("meetings/email/webhook_disabled.html", context), "text/html")
-    message.send()
+    with translation.override(recipient_language(user, endpoint.organization)):
+        context = {"user": user, "endpoint": endpoint, "organization": endpoint.organization,
+                   "endpoint_url": absolute_reverse("webhook_endpoint", endpoint.organization.slug, endpoint.code)}
+        templated_email("meetings/email/webhook_disabled", context, to=user.email,
+                        subject=_("Webhook endpoint disabled in %(organization)s")
+                        % {"organization": endpoint.organization.name}).send()
