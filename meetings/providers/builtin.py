@@ -3,13 +3,14 @@
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .base import Capabilities, JoinTicket, Provider
 
 
 class BuiltinProvider(Provider):
     key = "builtin"
-    name = "The built-in provider"
+    name = _("Built-in (peer-to-peer)")
     # Every broadcaster sends to every other (full mesh), and webinar viewers receive straight from the
     # speakers, so both numbers stay small.
     capabilities = Capabilities(webinar=True, waiting_room=True, recording=True, remove_participant=True,
