@@ -37,4 +37,4 @@ test: $(VENV)/.installed-dev node_modules/.installed
 	$(BIN)/ruff check .
 	bash .ci/services
 	PORTAL_VAR_DIR=$$(mktemp -d) $(BIN)/python manage.py makemigrations --check --dry-run
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m pytest --create-db $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m pytest --create-db -n 2 --dist loadgroup $(PYTEST_ARGS)

@@ -20,6 +20,15 @@ def pytest_configure(config):
     celery_app.conf.task_always_eager = True
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (`make test` runs two workers), every browser test goes to one worker: one
+    Chromium at a time keeps the machine's cores for the rest, and the browser fixtures stay per module."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
