@@ -292,17 +292,19 @@
       var indicators = document.createElement("span");
       indicators.className = "indicators";
       tile.appendChild(indicators);
-      var pin = document.createElement("button");
-      pin.type = "button";
-      pin.className = "pin";
-      pin.setAttribute("aria-pressed", "false");
-      pin.addEventListener("click", function () { setPinned(pinned === code ? null : code); });
-      tile.appendChild(pin);
+      if (!me || code !== me.peer) {  // one pins someone else, never oneself
+        var pin = document.createElement("button");
+        pin.type = "button";
+        pin.className = "pin";
+        pin.setAttribute("aria-pressed", "false");
+        pin.addEventListener("click", function () { setPinned(pinned === code ? null : code); });
+        tile.appendChild(pin);
+      }
       if (me && code === me.peer) tiles.prepend(tile); else tiles.appendChild(tile);
     }
     tile.querySelector(".label").textContent = name;
     var pinButton = tile.querySelector(".pin");
-    pinButton.textContent = t(pinned === code ? "unpin" : "pin", {name: name});
+    if (pinButton) pinButton.textContent = t(pinned === code ? "unpin" : "pin", {name: name});
     tile.video = tile.querySelector("video");
     return tile;
   }
@@ -750,6 +752,7 @@
     tiles.querySelectorAll(".tile").forEach(function (tile) {
       var name = tile.querySelector(".label").textContent;
       var button = tile.querySelector(".pin");
+      if (!button) return;
       button.setAttribute("aria-pressed", tile.dataset.peer === code ? "true" : "false");
       button.textContent = t(tile.dataset.peer === code ? "unpin" : "pin", {name: name});
     });

@@ -344,7 +344,7 @@ def join_leave(request, token):
     link, session = found
     joining.leave(session)
     response = render(request, "meetings/join/ended.html", {
-        "title": _("You left the meeting"), "message": _("You can join again while the meeting is on."),
+        "title": _("You left the meeting"), "message": "",
         "token": token, "reason": "left", "meeting": session.occurrence.meeting})
     response.delete_cookie(_cookie_name(link), path=f"/j/{token}/")
     return response
