@@ -712,6 +712,7 @@
 
   function layout() {
     var list = Array.from(tiles.querySelectorAll(".tile"));
+    document.getElementById("stage-empty").hidden = list.length > 0;
     var width = tiles.clientWidth, height = tiles.clientHeight;
     if (!list.length || !width || !height) return;
     var speaker = stage.dataset.view === "speaker" && list.length > 1;

@@ -254,7 +254,6 @@ ROOM_STRINGS = {
     "recording_saved": _("The recording is saved on the meeting's page."),
     "camera_n": _("Camera {n}"),
     "microphone_n": _("Microphone {n}"),
-    "nobody_else": _("Nobody else is here yet."),
 }
 
 

@@ -151,6 +151,7 @@ def test_three_people_on_desktop_and_phone(new_context, server, acme, host):
     others = boxes(pete, ".tile:not(.featured)")
     assert len(others) == 2 and all(featured["width"] > 2 * box["width"] for box in others)
     assert_fits_the_window(pete, 3)
+    save(pete, "room-speaker-view")
     pete.keyboard.press("?")
     pete.wait_for_selector("#shortcuts-help[open] >> text=Mute or unmute your microphone")
     pete.keyboard.press("Escape")
@@ -167,6 +168,15 @@ def test_three_people_on_desktop_and_phone(new_context, server, acme, host):
     save(pete, "room-left")
     assert_accessible(pete, "the page after leaving")
     hana.wait_for_function("() => document.querySelectorAll('#tiles .tile').length === 2")
+
+    # Ending for everyone asks first, saying what it does; saying no keeps the meeting going.
+    questions = []
+    hana.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    hana.click("#end-all")
+    assert "Everybody leaves the room now" in questions[0]
+    hana.keyboard.press("p")  # the room still answers: the meeting goes on
+    hana.wait_for_selector("#panel", state="hidden")
+    assert hana.locator("#connection:has-text('connected')").is_visible()
 
 
 def test_a_webinar_viewer_gets_no_media_controls_and_no_tile(new_context, server, acme, host):
