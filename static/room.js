@@ -550,6 +550,14 @@
     li.appendChild(document.createTextNode(message.text));
     log.appendChild(li);
     log.scrollTop = log.scrollHeight;
+    if (!chatInView()) {
+      var button = document.getElementById("show-chat");
+      button.dataset.unread = Number(button.dataset.unread || 0) + 1;
+    }
+  }
+
+  function chatInView() {
+    return !panel.hidden && (panel.dataset.show === "chat" || !phone.matches && panel.dataset.show === "people");
   }
 
   // --- leaving -------------------------------------------------------------------------------------
@@ -685,10 +693,13 @@
   var activeSpeaker = null;  // the last remote person who spoke
 
   function place(tile, x, y, w, h) {
+    var arriving = !tile.style.width;  // a new tile appears in its place; placed tiles glide
+    if (arriving) tile.style.transition = "none";
     tile.style.left = x + "px";
     tile.style.top = y + "px";
     tile.style.width = w + "px";
     tile.style.height = h + "px";
+    if (arriving) { tile.getBoundingClientRect(); tile.style.transition = ""; }
   }
 
   function gridFit(count, width, height) {
@@ -705,7 +716,8 @@
 
   function featuredTile(list) {
     var find = function (code) { return code && list.find(function (tile) { return tile.dataset.peer === code; }); };
-    return find(pinned) || find(activeSpeaker) || list.find(function (tile) {
+    var sharing = Array.from(roster.values()).find(function (info) { return info.screen; });
+    return find(pinned) || find(sharing && sharing.peer) || find(activeSpeaker) || list.find(function (tile) {
       return !me || tile.dataset.peer !== me.peer;
     }) || list[0];
   }
@@ -776,6 +788,8 @@
     panelButtons.forEach(function (button) {
       button.setAttribute("aria-expanded", open && button.dataset.panel === which ? "true" : "false");
     });
+    var chatButton = document.getElementById("show-chat");
+    if (chatButton && chatInView()) delete chatButton.dataset.unread;
   }
 
   function togglePanel(which) {

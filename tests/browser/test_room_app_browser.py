@@ -69,6 +69,7 @@ def boxes(page, selector):
 
 def assert_fits_the_window(page, tile_count):
     page.wait_for_function("(n) => document.querySelectorAll('#tiles .tile').length === n", arg=tile_count)
+    page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")  # settled
     assert page.evaluate(NO_PAGE_SCROLL), "the room page scrolls"
     width, height = page.evaluate("() => [innerWidth, innerHeight]")
     controls = boxes(page, "#controls")[0]
@@ -125,7 +126,12 @@ def test_three_people_on_desktop_and_phone(new_context, server, acme, host):
     assert_accessible(pia, "the room, phone, people open")
     pia.tap("#panel-close")
     assert pia.locator("#panel").is_hidden()
+    hana.fill("#chat-input", "welcome Pia")
+    hana.click("#chat-form button")
+    pia.wait_for_selector("#show-chat[data-unread='1']")  # the chat button says a message is waiting
     pia.tap("#show-chat")
+    pia.wait_for_selector("#chat-log >> text=welcome Pia")
+    assert pia.get_attribute("#show-chat", "data-unread") is None
     pia.fill("#chat-input", "from the phone")
     pia.tap("#chat-form button")
     hana.wait_for_selector("#chat-log >> text=from the phone")
@@ -147,9 +153,12 @@ def test_three_people_on_desktop_and_phone(new_context, server, acme, host):
     pete.wait_for_selector("#people-section:visible")
     pete.keyboard.press("g")
     pete.wait_for_selector("#stage[data-view=speaker] .tile.featured")
-    featured = pete.locator(".tile.featured").bounding_box()
-    others = boxes(pete, ".tile:not(.featured)")
-    assert len(others) == 2 and all(featured["width"] > 2 * box["width"] for box in others)
+    # One big tile above a strip of the others (the tiles glide there: wait for them to settle).
+    pete.wait_for_function("""() => {
+      const width = (e) => e.getBoundingClientRect().width;
+      const others = [...document.querySelectorAll('.tile:not(.featured)')];
+      return others.length === 2 && others.every(o => width(document.querySelector('.tile.featured')) > 2 * width(o));
+    }""")
     assert_fits_the_window(pete, 3)
     save(pete, "room-speaker-view")
     pete.keyboard.press("?")
