@@ -247,6 +247,9 @@
     var key = JSON.stringify([queue, removed]);
     if (key === renderedModeration) return;
     renderedModeration = key;
+    // Someone waiting shows on the People button too, so a moderator notices with the panel closed.
+    var peopleButton = document.getElementById("show-people");
+    if (queue.length) peopleButton.dataset.unread = queue.length; else delete peopleButton.dataset.unread;
     var waitingList = document.getElementById("waiting-list");
     waitingList.innerHTML = "";
     if (queue.length) waitingList.appendChild(heading(t("waiting")));

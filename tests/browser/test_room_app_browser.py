@@ -141,6 +141,9 @@ def test_three_people_on_desktop_and_phone(new_context, server, acme, host):
     pete.keyboard.press("m")
     pete.wait_for_selector("#toggle-mic[aria-pressed=true]:has-text('Unmute')")
     hana.wait_for_selector("#people li:has-text('Pete') small:has-text('muted')")
+    pete.keyboard.press("h")
+    pete.wait_for_selector("#toggle-hand[aria-pressed=true]:has-text('Lower hand')")
+    hana.wait_for_selector("#people li:has-text('Pete') small:has-text('✋')")
     pete.keyboard.press("v")
     pete.wait_for_selector("#toggle-camera[aria-pressed=true]:has-text('Camera on')")
     pete.keyboard.press("Escape")
@@ -239,3 +242,21 @@ def test_prejoin_meter_inviter_times_and_joining_muted(new_context, server, acme
     page.wait_for_selector("#people li:has-text('Ana Lima') small:has-text('muted')")  # the server knows too
     page.click("#toggle-mic")
     page.wait_for_selector("#people li:has-text('Ana Lima') small:not(:has-text('muted'))")
+
+
+def test_a_moderator_on_a_phone_sees_who_waits_and_admits_them_from_the_sheet(new_context, server, acme, host):
+    meeting = MeetingFactory(organization=acme, owner=host, title="Clinic", waiting_room=True,
+                             start=timezone.now() + timedelta(minutes=5))
+    hana = open_room(new_context, server, InvitationFactory(meeting=meeting, display_name="Hana", role="host"),
+                     device=PHONE)
+    pete = open_room(new_context, server, InvitationFactory(meeting=meeting, display_name="Pete"))
+
+    pete.wait_for_selector("#waiting:visible")
+    assert pete.evaluate(NO_PAGE_SCROLL)
+    assert_accessible(pete, "the room while waiting")
+    hana.wait_for_selector("#show-people[data-unread='1']")
+    hana.tap("#show-people")
+    hana.tap("#panel [data-waiting]:has-text('Pete') button[data-action=admit]")
+    pete.wait_for_selector("#waiting", state="hidden")
+    hana.wait_for_selector("#show-people:not([data-unread])")
+    assert_fits_the_window(hana, 2)
