@@ -47,15 +47,13 @@ def host(acme):
     return MembershipFactory(organization=acme, role="host", user=UserFactory(email="hana@acme.test")).user
 
 
-def open_room(new_context, server, invitation, device=DESKTOP, muted=False):
+def open_room(new_context, server, invitation, device=DESKTOP):
     page = new_context(**device).new_page()
     page.console_lines = []
     page.on("console", lambda message: page.console_lines.append(f"{message.type}: {message.text}"))
     page.add_init_script(COUNT_TRACKS)
     page.set_default_timeout(30_000)
     page.goto(f"{server.url}/j/{invitation.token}")
-    if muted:
-        page.check("#join-muted")
     page.click("#join-button")
     page.wait_for_url(re.compile(r".*/room/"))
     page.wait_for_selector("#connection:has-text('connected')")
@@ -234,6 +232,13 @@ def test_prejoin_meter_inviter_times_and_joining_muted(new_context, server, acme
     page.wait_for_function("() => document.getElementById('mic-level').value < 0.05")
     save(page, "prejoin")
     assert_accessible(page, "the pre-join page")
+
+    phone = new_context(**PHONE).new_page()
+    phone.goto(f"{server.url}/j/{ana.token}")
+    phone.wait_for_selector("#preview-status:has-text('work')")
+    assert phone.evaluate("() => document.scrollingElement.scrollWidth <= innerWidth")  # nothing sticks out
+    save(phone, "prejoin-phone")
+    phone.context.close()  # its camera would go on running
 
     page.check("#join-muted")
     page.click("#join-button")
