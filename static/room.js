@@ -532,7 +532,8 @@
     if (what === "mute") toggle("audio", false);
     if (what === "camera_off") toggle("video", false);
     if (what === "lower_hand") setHand(false);
-    if (["mute", "camera_off", "lower_hand"].indexOf(what) !== -1) showMessage(t("forced_" + what));
+    var told = {mute: "forced_mute", camera_off: "forced_camera_off", lower_hand: "forced_lower_hand"}[what];
+    if (told) showMessage(t(told));
   }
 
   function setHand(raised) {

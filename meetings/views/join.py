@@ -216,7 +216,6 @@ ROOM_STRINGS = {
     "muted": _("muted"),
     "camera_off_badge": _("camera off"),
     "screen": _("screen"),
-    "hand": _("hand raised"),
     "reconnecting_person": _("reconnecting"),
     "mute": _("Mute"),
     "unmute": _("Unmute"),
