@@ -1,6 +1,8 @@
 // The built-in provider's room: a full mesh of WebRTC peer connections between people who may send
 // media, signalled over the portal's WebSocket. The server decides who is admitted, who may publish
-// and who moderates; this page only follows what the server says.
+// and who moderates; this page only follows what the server says. The page is a full-viewport app:
+// a stage that fits the tiles to the window (grid or speaker view), a control bar, and a panel with
+// the people, the chat and the devices. Every text it shows comes translated from the template.
 (function () {
   "use strict";
 
@@ -13,6 +15,22 @@
   var connectionBadge = document.getElementById("connection");
   var messageBox = document.getElementById("room-message");
   var waitingBox = document.getElementById("waiting");
+  var stage = document.getElementById("stage");
+  var panel = document.getElementById("panel");
+  var strings = JSON.parse(document.getElementById("room-strings").textContent);
+
+  // A translated text, with its {placeholders} filled in.
+  function t(key, values) {
+    return (strings[key] || key).replace(/\{(\w+)\}/g, function (_, name) {
+      return values && name in values ? values[name] : "";
+    });
+  }
+
+  // The visible text of a control-bar button (its icon stays).
+  function setLabel(id, text) {
+    var button = document.getElementById(id);
+    if (button) (button.querySelector(".control-label") || button).textContent = text;
+  }
 
   var me = null;            // {peer, name, role, moderator, can_publish}
   var settings = {};        // {chat, raise_hand, recording, kind}
@@ -46,7 +64,7 @@
     socket.onmessage = function (event) { handle(JSON.parse(event.data)); };
     socket.onclose = function () {
       if (ended) return;
-      connectionBadge.textContent = "reconnecting…";
+      connectionBadge.textContent = t("reconnecting");
       connectionBadge.className = "badge";
       setTimeout(connect, reconnectDelay);  // a dropped socket comes back without a new join
       reconnectDelay = Math.min(reconnectDelay * 2, 8000);
@@ -72,16 +90,12 @@
 
   // --- arrival -------------------------------------------------------------------------------------
   function onWelcome(message) {
-    connectionBadge.textContent = "connected";
+    connectionBadge.textContent = t("connected");
     connectionBadge.className = "badge live";
     me = message.me;
     settings = message.room;
     iceServers = message.ice_servers || [];
-    document.getElementById("moderation").hidden = !me.moderator;
-    document.getElementById("toggle-record").hidden = !settings.recording;
-    ["toggle-mic", "toggle-camera", "toggle-screen", "camera-select", "mic-select"].forEach(function (id) {
-      document.getElementById(id).disabled = !me.can_publish;
-    });
+    // Which controls show is the server's business (the template renders only what this role may use).
     if (message.admitted) onAdmitted(); else waitingBox.hidden = false;
   }
 
@@ -90,6 +104,10 @@
     waitingBox.hidden = true;
     var ready = me.can_publish && !localStream ? startLocalMedia() : Promise.resolve();
     ready.then(function () {
+      if (room.dataset.joinMuted && track("audio")) {
+        delete room.dataset.joinMuted;  // chosen on the pre-join page: only for the first arrival
+        track("audio").enabled = false;
+      }
       peers.forEach(function (p) { addLocalTracks(p); });
       reportMedia();
     });
@@ -101,13 +119,13 @@
   function startLocalMedia(constraints) {
     return navigator.mediaDevices.getUserMedia(constraints || {audio: true, video: true}).then(function (stream) {
       localStream = stream;
-      var tile = ensureTile(me.peer, me.name + " (you)");
+      var tile = ensureTile(me.peer, me.name + " " + t("you"));
       tile.video.srcObject = stream;
       tile.video.muted = true;
       watchSpeaking(me.peer, stream);
       return listDevices();
     }).catch(function (error) {
-      showMessage("No camera or microphone (" + error.name + "). Others can still see and hear each other.");
+      showMessage(t("no_devices", {error: error.name}));
     });
   }
 
@@ -115,12 +133,14 @@
     return navigator.mediaDevices.enumerateDevices().then(function (devices) {
       [["camera-select", "videoinput"], ["mic-select", "audioinput"]].forEach(function (pair) {
         var select = document.getElementById(pair[0]);
+        if (!select) return;
         var current = localStream && localStream.getTracks().find(function (t) {
           return t.kind === (pair[1] === "videoinput" ? "video" : "audio");
         });
         select.innerHTML = "";
         devices.filter(function (d) { return d.kind === pair[1]; }).forEach(function (d, i) {
-          select.add(new Option(d.label || pair[1] + " " + (i + 1), d.deviceId));
+          select.add(new Option(d.label || t(pair[1] === "videoinput" ? "camera_n" : "microphone_n", {n: i + 1}),
+                                d.deviceId));
         });
         if (current && current.getSettings().deviceId) select.value = current.getSettings().deviceId;
       });
@@ -178,14 +198,15 @@
       li.dataset.peer = info.peer;
       li.appendChild(document.createTextNode(info.name + " "));
       var small = document.createElement("small");
-      small.textContent = info.role + (me && info.peer === me.peer ? " · you" : "") + (info.hand ? " · ✋" : "") +
-        (info.audio ? "" : " · muted") + (info.connected ? "" : " · reconnecting");
+      small.textContent = [info.role, me && info.peer === me.peer ? t("you_short") : "", info.hand ? "✋" : "",
+                           info.audio ? "" : t("muted"), info.connected ? "" : t("reconnecting_person")]
+        .filter(Boolean).join(" · ");
       li.appendChild(small);
       if (me && me.moderator && info.peer !== me.peer) {
         var actions = document.createElement("span");
         actions.className = "mod-actions";
-        [["mute", "Mute"], ["camera_off", "Camera off"], ["lower_hand", "Lower hand"], ["remove", "Remove"]]
-          .forEach(function (pair) { actions.appendChild(moderateButton(pair[0], pair[1], info.peer)); });
+        [["mute", t("mute")], ["camera_off", t("camera_off")], ["lower_hand", t("lower_hand")], ["remove", t("remove")]]
+          .forEach(function (pair) { actions.appendChild(moderateButton(pair[0], pair[1], info.peer, info.name)); });
         if (info.role_key !== "host") actions.appendChild(roleChooser(info));  // the server refuses it anyway
         li.appendChild(actions);
       }
@@ -193,14 +214,14 @@
     });
   }
 
-  function moderateButton(action, label, peer) {
+  function moderateButton(action, label, peer, name) {
     var button = document.createElement("button");
     button.type = "button";
     button.className = action === "remove" || action === "deny" ? "danger" : "secondary";
     button.textContent = label;
     button.dataset.action = action;
     button.addEventListener("click", function () {
-      if (action === "remove" && !confirm("Remove this person from the meeting?")) return;
+      if (action === "remove" && !confirm(t("confirm_remove", {name: name}))) return;
       send({type: "moderate", action: action, peer: peer});
     });
     return button;
@@ -209,12 +230,12 @@
   var renderedModeration = "";
   function roleChooser(info) {
     var select = document.createElement("select");
-    select.setAttribute("aria-label", "Role of " + info.name);
+    select.setAttribute("aria-label", t("role_of", {name: info.name}));
     (settings.roles || []).forEach(function (pair) {  // the roles a room may give: never host
       select.add(new Option(pair[1], pair[0], false, pair[0] === info.role_key));
     });
     select.addEventListener("change", function () {
-      var language = select.value === "interpreter" ? prompt("Language code (en, de, fr, …)", "en") : "";
+      var language = select.value === "interpreter" ? prompt(t("language_prompt"), "en") : "";
       send({type: "moderate", action: "set_role", peer: info.peer, role: select.value, language: language || ""});
     });
     return select;
@@ -226,24 +247,35 @@
     var key = JSON.stringify([queue, removed]);
     if (key === renderedModeration) return;
     renderedModeration = key;
+    // Someone waiting shows on the People button too, so a moderator notices with the panel closed.
+    var peopleButton = document.getElementById("show-people");
+    if (queue.length) peopleButton.dataset.unread = queue.length; else delete peopleButton.dataset.unread;
     var waitingList = document.getElementById("waiting-list");
-    waitingList.innerHTML = queue.length ? "<h3>Waiting</h3>" : "";
+    waitingList.innerHTML = "";
+    if (queue.length) waitingList.appendChild(heading(t("waiting")));
     queue.forEach(function (w) {
       var row = document.createElement("p");
       row.dataset.waiting = w.peer;
       row.appendChild(document.createTextNode(w.name + " "));
-      row.appendChild(moderateButton("admit", "Admit", w.peer));
-      row.appendChild(moderateButton("deny", "Deny", w.peer));
+      row.appendChild(moderateButton("admit", t("admit"), w.peer, w.name));
+      row.appendChild(moderateButton("deny", t("deny"), w.peer, w.name));
       waitingList.appendChild(row);
     });
     var removedList = document.getElementById("removed-list");
-    removedList.innerHTML = removed.length ? "<h3>Removed</h3>" : "";
+    removedList.innerHTML = "";
+    if (removed.length) removedList.appendChild(heading(t("removed")));
     removed.forEach(function (r) {
       var row = document.createElement("p");
       row.appendChild(document.createTextNode(r.name + " "));
-      row.appendChild(moderateButton("readmit", "Let back in", r.invitation));
+      row.appendChild(moderateButton("readmit", t("let_back_in"), r.invitation, r.name));
       removedList.appendChild(row);
     });
+  }
+
+  function heading(text) {
+    var h = document.createElement("h3");
+    h.textContent = text;
+    return h;
   }
 
   // --- tiles ---------------------------------------------------------------------------------------
@@ -263,19 +295,29 @@
       var indicators = document.createElement("span");
       indicators.className = "indicators";
       tile.appendChild(indicators);
-      tiles.appendChild(tile);
+      if (!me || code !== me.peer) {  // one pins someone else, never oneself
+        var pin = document.createElement("button");
+        pin.type = "button";
+        pin.className = "pin";
+        pin.setAttribute("aria-pressed", "false");
+        pin.addEventListener("click", function () { setPinned(pinned === code ? null : code); });
+        tile.appendChild(pin);
+      }
+      if (me && code === me.peer) tiles.prepend(tile); else tiles.appendChild(tile);
     }
     tile.querySelector(".label").textContent = name;
+    var pinButton = tile.querySelector(".pin");
+    if (pinButton) pinButton.textContent = t(pinned === code ? "unpin" : "pin", {name: name});
     tile.video = tile.querySelector("video");
     return tile;
   }
 
   function updateTile(code, info) {
-    if (!info.can_publish && code !== (me && me.peer)) return;
-    var tile = ensureTile(code, info.name + (me && code === me.peer ? " (you)" : ""));
+    if (!info.can_publish) return;  // a webinar viewer has no tile, not even their own
+    var tile = ensureTile(code, info.name + (me && code === me.peer ? " " + t("you") : ""));
     var indicators = tile.querySelector(".indicators");
     indicators.innerHTML = "";
-    [[!info.audio, "muted"], [!info.video, "camera off"], [info.screen, "screen"], [info.hand, "✋"]]
+    [[!info.audio, t("muted")], [!info.video, t("camera_off_badge")], [info.screen, t("screen")], [info.hand, "✋"]]
       .forEach(function (pair) {
         if (!pair[0]) return;
         var span = document.createElement("span");
@@ -351,7 +393,7 @@
     return video.play().catch(function () {
       if (video.muted) return;
       video.muted = true;
-      showMessage("Click anywhere to hear the others.");
+      showMessage(t("click_to_hear"));
       document.addEventListener("click", function () { video.muted = false; }, {once: true});
       return video.play().catch(function () {});
     });
@@ -389,6 +431,7 @@
     peers.delete(code);
     var tile = tiles.querySelector('[data-peer="' + code + '"]');
     if (tile) tile.remove();
+    if (pinned === code) setPinned(null);
   }
 
   // --- active speaker ------------------------------------------------------------------------------
@@ -414,6 +457,11 @@
     tiles.querySelectorAll(".tile").forEach(function (tile) {
       tile.classList.toggle("speaking", tile.dataset.peer === loudest);
     });
+    // The speaker view follows whoever last spoke, other than oneself.
+    if (loudest && loudest !== (me && me.peer) && loudest !== activeSpeaker) {
+      activeSpeaker = loudest;
+      if (stage.dataset.view === "speaker") layout();
+    }
   }, 400);
 
   // --- own media -----------------------------------------------------------------------------------
@@ -424,9 +472,17 @@
   function reportMedia() {
     var audio = track("audio"), video = track("video");
     send({type: "media", audio: !!(audio && audio.enabled), video: !!(video && video.enabled), screen: !!screenTrack});
-    document.getElementById("toggle-mic").textContent = audio && audio.enabled ? "Mute" : "Unmute";
-    document.getElementById("toggle-camera").textContent = video && video.enabled ? "Camera off" : "Camera on";
-    document.getElementById("toggle-screen").textContent = screenTrack ? "Stop sharing" : "Share screen";
+    setLabel("toggle-mic", audio && audio.enabled ? t("mute") : t("unmute"));
+    setLabel("toggle-camera", video && video.enabled ? t("camera_off") : t("camera_on"));
+    setLabel("toggle-screen", screenTrack ? t("stop_sharing") : t("share"));
+    pressed("toggle-mic", !(audio && audio.enabled));
+    pressed("toggle-camera", !(video && video.enabled));
+    pressed("toggle-screen", !!screenTrack);
+  }
+
+  function pressed(id, on) {
+    var button = document.getElementById(id);
+    if (button) button.setAttribute("aria-pressed", on ? "true" : "false");
   }
 
   function toggle(kind, on) {
@@ -453,7 +509,7 @@
       replaceTrack(kind, fresh);
       if (old) { localStream.removeTrack(old); old.stop(); }
       localStream.addTrack(fresh);
-    }).catch(function (error) { showMessage("Could not switch device: " + error.name); });
+    }).catch(function (error) { showMessage(t("switch_failed", {error: error.name})); });
   }
 
   function toggleScreen() {
@@ -468,7 +524,7 @@
       screenTrack.onended = function () { if (screenTrack) toggleScreen(); };
       replaceTrack("video", screenTrack);
       reportMedia();
-    }).catch(function (error) { showMessage("Screen sharing did not start: " + error.name); });
+    }).catch(function (error) { showMessage(t("share_failed", {error: error.name})); });
   }
 
   function onForce(what) {
@@ -476,14 +532,14 @@
     if (what === "mute") toggle("audio", false);
     if (what === "camera_off") toggle("video", false);
     if (what === "lower_hand") setHand(false);
-    showMessage({mute: "A moderator muted you.", camera_off: "A moderator turned your camera off.",
-                 lower_hand: "A moderator lowered your hand."}[what]);
+    var told = {mute: "forced_mute", camera_off: "forced_camera_off", lower_hand: "forced_lower_hand"}[what];
+    if (told) showMessage(t(told));
   }
 
   function setHand(raised) {
     handRaised = raised;
-    var button = document.getElementById("toggle-hand");
-    if (button) button.textContent = raised ? "Lower hand" : "Raise hand";
+    setLabel("toggle-hand", raised ? t("lower_hand") : t("raise_hand"));
+    pressed("toggle-hand", raised);
     send({type: "hand", raised: raised});
   }
 
@@ -498,16 +554,30 @@
     li.appendChild(document.createTextNode(message.text));
     log.appendChild(li);
     log.scrollTop = log.scrollHeight;
+    if (!chatInView()) {
+      var button = document.getElementById("show-chat");
+      button.dataset.unread = Number(button.dataset.unread || 0) + 1;
+    }
+  }
+
+  function chatInView() {
+    return !panel.hidden && (panel.dataset.show === "chat" || !phone.matches && panel.dataset.show === "people");
   }
 
   // --- leaving -------------------------------------------------------------------------------------
   function onEnded() {
+    stopEverything();
+    location.assign(room.dataset.roomUrl);  // the server's page says why, with its status
+  }
+
+  // Camera, microphone, screen and connections off: before leaving, whichever way.
+  function stopEverything() {
     ended = true;
     stopRecording();
-    if (localStream) localStream.getTracks().forEach(function (t) { t.stop(); });
-    peers.forEach(function (p) { p.pc.close(); });
+    if (localStream) localStream.getTracks().forEach(function (track) { track.stop(); });
+    if (screenTrack) screenTrack.stop();
+    peers.forEach(function (p) { clearInterval(p.watchdog); p.pc.close(); });
     if (socket) socket.close();
-    location.assign(room.dataset.roomUrl);  // the server's page says why, with its status
   }
 
   function showMessage(text) {
@@ -547,9 +617,9 @@
         };
         recorder.onstop = finishRecording;
         recorder.start(1000);
-        document.getElementById("toggle-record").textContent = "Stop recording";
+        setLabel("toggle-record", t("stop_recording"));
         document.getElementById("toggle-record").setAttribute("aria-pressed", "true");
-      }).catch(function (error) { showMessage("Recording did not start: " + error.message); });
+      }).catch(function (error) { showMessage(t("recording_failed", {error: error.message})); });
   }
 
   function drawRoom(context, canvas) {
@@ -607,34 +677,185 @@
       });
     }
     attempt().then(function (r) {
-      if (r && r.ok) { showMessage((current.full ? current.full + " " : "") + "The recording is saved on the meeting's page."); recording = null; }
+      if (r && r.ok) { showMessage((current.full ? current.full + " " : "") + t("recording_saved")); recording = null; }
     });
-    var button = document.getElementById("toggle-record");
-    button.textContent = "Record";
-    button.setAttribute("aria-pressed", "false");
+    setLabel("toggle-record", t("record"));
+    pressed("toggle-record", false);
   }
 
   function stopRecording() {
     if (recorder && recorder.state !== "inactive") recorder.stop();
   }
 
+  // --- stage layout ------------------------------------------------------------------------------
+  // Tiles are placed absolutely inside the stage: the grid view picks the columns (and the tiles'
+  // shape) that make the tiles largest; the speaker view gives one tile (pinned, else the last
+  // speaker) the stage above a strip of the others. Both always fit the window.
+  var GAP = 8;
+  var SHAPES = [16 / 9, 4 / 3, 1];
+  var pinned = null;         // the peer code a person pinned
+  var activeSpeaker = null;  // the last remote person who spoke
+
+  function place(tile, x, y, w, h) {
+    var arriving = !tile.style.width;  // a new tile appears in its place; placed tiles glide
+    if (arriving) tile.style.transition = "none";
+    tile.style.left = x + "px";
+    tile.style.top = y + "px";
+    tile.style.width = w + "px";
+    tile.style.height = h + "px";
+    if (arriving) { tile.getBoundingClientRect(); tile.style.transition = ""; }
+  }
+
+  function gridFit(count, width, height) {
+    var best = {w: 0};
+    SHAPES.forEach(function (shape) {
+      for (var columns = 1; columns <= count; columns++) {
+        var rows = Math.ceil(count / columns);
+        var w = Math.min((width - GAP * (columns - 1)) / columns, ((height - GAP * (rows - 1)) / rows) * shape);
+        if (w * w / shape > best.w * best.w / (best.shape || 1)) best = {w: w, h: w / shape, shape: shape, columns: columns, rows: rows};
+      }
+    });
+    return best;
+  }
+
+  function featuredTile(list) {
+    var find = function (code) { return code && list.find(function (tile) { return tile.dataset.peer === code; }); };
+    var sharing = Array.from(roster.values()).find(function (info) { return info.screen; });
+    return find(pinned) || find(sharing && sharing.peer) || find(activeSpeaker) || list.find(function (tile) {
+      return !me || tile.dataset.peer !== me.peer;
+    }) || list[0];
+  }
+
+  function layout() {
+    var list = Array.from(tiles.querySelectorAll(".tile"));
+    document.getElementById("stage-empty").hidden = list.length > 0;
+    var width = tiles.clientWidth, height = tiles.clientHeight;
+    if (!list.length || !width || !height) return;
+    var speaker = stage.dataset.view === "speaker" && list.length > 1;
+    var featured = speaker ? featuredTile(list) : null;
+    list.forEach(function (tile) { tile.classList.toggle("featured", tile === featured); });
+    if (speaker) {
+      var others = list.filter(function (tile) { return tile !== featured; });
+      var stripHeight = Math.max(60, Math.min(140, height * 0.22));
+      var stripWidth = Math.min(stripHeight * 16 / 9, (width - GAP * (others.length - 1)) / others.length);
+      stripHeight = Math.min(stripHeight, stripWidth * 9 / 16 * 1.2);
+      var mainHeight = height - stripHeight - GAP;
+      var mainWidth = Math.min(width, mainHeight * 16 / 9);
+      place(featured, (width - mainWidth) / 2, 0, mainWidth, mainHeight);
+      var stripLeft = (width - (others.length * stripWidth + GAP * (others.length - 1))) / 2;
+      others.forEach(function (tile, i) {
+        place(tile, stripLeft + i * (stripWidth + GAP), height - stripHeight, stripWidth, stripHeight);
+      });
+      return;
+    }
+    var fit = gridFit(list.length, width, height);
+    var top = (height - (fit.rows * fit.h + GAP * (fit.rows - 1))) / 2;
+    list.forEach(function (tile, i) {
+      var row = Math.floor(i / fit.columns);
+      var inRow = Math.min(fit.columns, list.length - row * fit.columns);  // the last row is centred too
+      var left = (width - (inRow * fit.w + GAP * (inRow - 1))) / 2;
+      place(tile, left + (i % fit.columns) * (fit.w + GAP), top + row * (fit.h + GAP), fit.w, fit.h);
+    });
+  }
+
+  function setView(view) {
+    stage.dataset.view = view;
+    setLabel("toggle-view", view === "speaker" ? t("grid_view") : t("speaker_view"));
+    layout();
+  }
+
+  function setPinned(code) {
+    pinned = code;
+    tiles.querySelectorAll(".tile").forEach(function (tile) {
+      var name = tile.querySelector(".label").textContent;
+      var button = tile.querySelector(".pin");
+      if (!button) return;
+      button.setAttribute("aria-pressed", tile.dataset.peer === code ? "true" : "false");
+      button.textContent = t(tile.dataset.peer === code ? "unpin" : "pin", {name: name});
+    });
+    if (code) setView("speaker"); else layout();
+  }
+
+  new ResizeObserver(layout).observe(tiles);
+  new MutationObserver(layout).observe(tiles, {childList: true});
+
+  // --- panel: people, chat, devices -----------------------------------------------------------------
+  // On a wide screen the panel starts open beside the stage (people and chat together); on a phone
+  // it is a sheet over the stage that shows one of them, opened from the control bar.
+  var phone = window.matchMedia("(max-width: 700px)");
+  var panelButtons = Array.from(document.querySelectorAll("[data-panel]"));
+
+  function showPanel(which) {
+    var open = which !== null;
+    panel.hidden = !open;
+    if (open) panel.dataset.show = which;
+    panelButtons.forEach(function (button) {
+      button.setAttribute("aria-expanded", open && button.dataset.panel === which ? "true" : "false");
+    });
+    var chatButton = document.getElementById("show-chat");
+    if (chatButton && chatInView()) delete chatButton.dataset.unread;
+  }
+
+  function togglePanel(which) {
+    showPanel(!panel.hidden && panel.dataset.show === which ? null : which);
+    if (!panel.hidden && which === "chat" && !phone.matches) document.getElementById("chat-input").focus();
+  }
+
+  panelButtons.forEach(function (button) {
+    button.addEventListener("click", function () { togglePanel(button.dataset.panel); });
+  });
+  document.getElementById("panel-close").addEventListener("click", function () { showPanel(null); });
+  showPanel(phone.matches ? null : "people");
+
+  // --- keyboard shortcuts ---------------------------------------------------------------------------
+  var help = document.getElementById("shortcuts-help");
+  document.getElementById("shortcuts-button").addEventListener("click", function () { help.showModal(); });
+
+  function click(id) {
+    var button = document.getElementById(id);
+    if (button) button.click();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || help.open) return;
+    if (event.key === "Escape") {
+      if (!panel.hidden) showPanel(null);
+      return;
+    }
+    var target = event.target;
+    if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+    var action = {m: "toggle-mic", v: "toggle-camera", h: "toggle-hand", g: "toggle-view"}[event.key.toLowerCase()];
+    if (action) { event.preventDefault(); return click(action); }
+    if (event.key.toLowerCase() === "p") { event.preventDefault(); return togglePanel("people"); }
+    if (event.key.toLowerCase() === "c" && document.getElementById("chat-section")) {
+      event.preventDefault();
+      return togglePanel("chat");
+    }
+    if (event.key === "?") { event.preventDefault(); help.showModal(); }
+  });
+
   // --- controls ------------------------------------------------------------------------------------
-  document.getElementById("toggle-mic").addEventListener("click", function () { toggle("audio"); });
-  document.getElementById("toggle-camera").addEventListener("click", function () { toggle("video"); });
-  document.getElementById("toggle-screen").addEventListener("click", toggleScreen);
-  document.getElementById("camera-select").addEventListener("change", function (e) { switchDevice("video", e.target.value); });
-  document.getElementById("mic-select").addEventListener("change", function (e) { switchDevice("audio", e.target.value); });
-  var handButton = document.getElementById("toggle-hand");
-  if (handButton) handButton.addEventListener("click", function () { setHand(!handRaised); });
-  document.getElementById("toggle-record").addEventListener("click", function () {
+  function on(id, type, handler) {
+    var element = document.getElementById(id);
+    if (element) element.addEventListener(type, handler);
+  }
+
+  on("toggle-mic", "click", function () { toggle("audio"); });
+  on("toggle-camera", "click", function () { toggle("video"); });
+  on("toggle-screen", "click", toggleScreen);
+  on("camera-select", "change", function (e) { switchDevice("video", e.target.value); });
+  on("mic-select", "change", function (e) { switchDevice("audio", e.target.value); });
+  on("toggle-hand", "click", function () { setHand(!handRaised); });
+  on("toggle-record", "click", function () {
     if (recorder && recorder.state === "recording") stopRecording(); else startRecording();
   });
-  document.getElementById("mute-all").addEventListener("click", function () { send({type: "moderate", action: "mute_all"}); });
-  document.getElementById("end-all").addEventListener("click", function () {
-    if (confirm("End the meeting for everyone?")) send({type: "moderate", action: "end"});
+  on("toggle-view", "click", function () { setView(stage.dataset.view === "speaker" ? "grid" : "speaker"); });
+  on("mute-all", "click", function () { send({type: "moderate", action: "mute_all"}); });
+  on("end-all", "click", function () {
+    if (confirm(t("confirm_end"))) send({type: "moderate", action: "end"});
   });
-  var chatForm = document.getElementById("chat-form");
-  if (chatForm) chatForm.addEventListener("submit", function (event) {
+  on("leave-form", "submit", stopEverything);  // the form goes on to the server, which ends the stay
+  on("chat-form", "submit", function (event) {
     event.preventDefault();
     var input = document.getElementById("chat-input");
     if (input.value.trim()) send({type: "chat", text: input.value});

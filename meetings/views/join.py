@@ -13,12 +13,14 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import ratelimit, security
 
 from ..forms import GuestJoinForm
 from ..models import JoinSession, Recording, Role, Visibility
+from ..presence import can_publish
 from ..providers import get_provider
 from ..providers.base import ProviderError
 from ..services import joining
@@ -29,13 +31,14 @@ logger = logging.getLogger(__name__)
 ROOM_PAGE_WINDOW_SECONDS = 600  # settings.ROOM_PAGE_LOADS_PER_STAY counts the room page's loads over this
 
 SESSION_ENDED_STATUS = {
-    JoinSession.EndReason.REPLACED: (409, "You joined from somewhere else",
-                                     "This link was used to join from another tab or device, so this one left the "
-                                     "meeting. Only one place at a time can use a personal link."),
-    JoinSession.EndReason.REMOVED: (401, "You were removed from this meeting",
-                                    "A moderator removed you, or the host withdrew your link."),
-    JoinSession.EndReason.ENDED: (423, "The meeting has ended", "The host ended the meeting for everyone."),
+    JoinSession.EndReason.REPLACED: (409, _("You joined from somewhere else"),
+                                     _("This link was used to join from another tab or device, so this one left "
+                                       "the meeting. Only one place at a time can use a personal link.")),
+    JoinSession.EndReason.REMOVED: (401, _("You were removed from this meeting"),
+                                    _("A moderator removed you, or the host withdrew your link.")),
+    JoinSession.EndReason.ENDED: (423, _("The meeting has ended"), _("The host ended the meeting for everyone.")),
 }
+LEFT = (200, _("You left the meeting"), "")
 
 
 def _cookie_name(link) -> str:
@@ -66,9 +69,10 @@ def _recordings_for_invitee(link) -> list:
     return list(link.meeting.recordings.filter(status=Recording.Status.READY).exclude(visibility=Visibility.HOSTS))
 
 
-def _too_many(request, retry_after: int = 60, message: str = "Wait a minute, then try again.", meeting=None):
+def _too_many(request, retry_after: int = 60, message: str = "", meeting=None):
     response = render(request, "meetings/join/denied.html", {
-        "denial": {"title": "Too many attempts", "message": message, "code": "rate_limited"}, "meeting": meeting},
+        "denial": {"title": _("Too many attempts"), "message": message or _("Wait a minute, then try again."),
+                   "code": "rate_limited"}, "meeting": meeting},
         status=429)
     response["Retry-After"] = str(retry_after)
     return response
@@ -99,14 +103,23 @@ def join_page(request, token):
         except JoinDenied as denial:
             return _denied(request, denial)
         response = redirect("join_room", token)
+        if request.POST.get("muted"):
+            response["Location"] += "?muted=1"  # the room starts with the microphone off
         response.set_cookie(_cookie_name(link), secret, max_age=24 * 3600, path=f"/j/{token}/", httponly=True,
                             samesite="Lax", secure=request.is_secure())
         return response
+    meeting_zone = zoneinfo.ZoneInfo(link.meeting.timezone)
+    own_zone = _zone(link)
     return render(request, "meetings/join/prejoin.html", {
         "link": link, "invitation": link.invitation, "meeting": link.meeting, "guest_form": guest_form,
-        "occurrence": admission.occurrence, "zone": _zone(link), "token": token,
-        "starts": timezone.localtime(admission.occurrence.start, _zone(link)),
-        "ends": timezone.localtime(admission.occurrence.end, _zone(link)),
+        "occurrence": admission.occurrence, "zone": meeting_zone, "token": token,
+        "starts": timezone.localtime(admission.occurrence.start, meeting_zone),
+        "ends": timezone.localtime(admission.occurrence.end, meeting_zone),
+        # The invitee's own zone, when it is not the meeting's: both times are shown.
+        "own_zone": own_zone if own_zone.key != meeting_zone.key else None,
+        "own_starts": timezone.localtime(admission.occurrence.start, own_zone),
+        "own_ends": timezone.localtime(admission.occurrence.end, own_zone),
+        "invited_by": link.invitation.invited_by if link.invitation else None,
     })
 
 
@@ -132,7 +145,7 @@ def current_session(request, token):
 
 
 def _ended(request, session, token):
-    status, title, message = SESSION_ENDED_STATUS.get(session.end_reason, (200, "You left the meeting", ""))
+    status, title, message = SESSION_ENDED_STATUS.get(session.end_reason, LEFT)
     return render(request, "meetings/join/ended.html", {
         "title": title, "message": message, "token": token, "reason": session.end_reason,
         "meeting": session.occurrence.meeting}, status=status)
@@ -152,19 +165,19 @@ def join_room(request, token):
                                               ROOM_PAGE_WINDOW_SECONDS), fail_open=True)
     if not loads.allowed:
         wait = ratelimit.wait_text(loads.retry_after)
-        return _too_many(request, loads.retry_after, meeting=meeting, message=(
-            f"This room page was loaded too many times in a short while. Wait {wait}, then reload it; "
-            "your link stays valid."))
+        return _too_many(request, loads.retry_after, meeting=meeting, message=_(
+            "This room page was loaded too many times in a short while. Wait %(wait)s, then reload it; "
+            "your link stays valid.") % {"wait": wait})
     try:
         ticket = get_provider(meeting.provider, meeting.provider_account).join(
             meeting=meeting, occurrence=session.occurrence, invitation=invitation, session=session)
     except ProviderError as error:
         logger.warning("meeting %s cannot be joined: %s", meeting.code, error)
         return render(request, "meetings/join/denied.html", {"denial": {
-            "title": "The meeting's video cannot start",
+            "title": _("The meeting's video cannot start"),
             "message": getattr(error, "page_message", "") or  # a provider's own words for the person
-                       "The video provider of this meeting is not set up correctly. Tell the host; "
-                       "your link stays valid.", "code": "provider_unavailable"}, "meeting": meeting}, status=503)
+                       _("The video provider of this meeting is not set up correctly. Tell the host; "
+                         "your link stays valid."), "code": "provider_unavailable"}, "meeting": meeting}, status=503)
     if ticket.kind == "iframe":
         provider_origin = security.origin_of(ticket.url)
         security.allow(request, "frame-src", provider_origin)
@@ -187,7 +200,60 @@ def join_room(request, token):
         "meeting": meeting, "occurrence": session.occurrence, "invitation": invitation, "session": session,
         "ticket": ticket, "token": token, "bridge_events": ",".join(sorted(joining.BRIDGE_EVENTS)),
         "send_video": invitation.role != Role.INTERPRETER, "socket_port": settings.ROOM_SOCKET_PORT or "",
+        "can_publish": can_publish(invitation, meeting.kind),
+        "can_record": meeting.recording_allowed and invitation.is_moderating,
+        "join_muted": request.GET.get("muted") == "1", "room_strings": ROOM_STRINGS,
     })
+
+
+# Every text the built-in room's script shows (static/room.js), translated here and handed over with
+# json_script. "{name}"-style placeholders are filled in by the script.
+ROOM_STRINGS = {
+    "connected": _("connected"),
+    "reconnecting": _("reconnecting…"),
+    "you": _("(you)"),
+    "you_short": _("you"),
+    "muted": _("muted"),
+    "camera_off_badge": _("camera off"),
+    "screen": _("screen"),
+    "reconnecting_person": _("reconnecting"),
+    "mute": _("Mute"),
+    "unmute": _("Unmute"),
+    "camera_off": _("Camera off"),
+    "camera_on": _("Camera on"),
+    "share": _("Share screen"),
+    "stop_sharing": _("Stop sharing"),
+    "raise_hand": _("Raise hand"),
+    "lower_hand": _("Lower hand"),
+    "record": _("Record"),
+    "stop_recording": _("Stop recording"),
+    "speaker_view": _("Speaker view"),
+    "grid_view": _("Grid view"),
+    "pin": _("Pin {name}"),
+    "unpin": _("Unpin {name}"),
+    "remove": _("Remove"),
+    "admit": _("Admit"),
+    "deny": _("Deny"),
+    "let_back_in": _("Let back in"),
+    "waiting": _("Waiting"),
+    "removed": _("Removed"),
+    "role_of": _("Role of {name}"),
+    "language_prompt": _("Language code (en, de, fr, …)"),
+    "confirm_remove": _("Remove {name} from the meeting? They cannot come back unless a moderator lets them."),
+    "confirm_end": _("End the meeting for everyone? Everybody leaves the room now, and nobody can join this "
+                     "sitting again."),
+    "no_devices": _("No camera or microphone ({error}). Others can still see and hear each other."),
+    "click_to_hear": _("Click anywhere to hear the others."),
+    "switch_failed": _("Could not switch device: {error}"),
+    "share_failed": _("Screen sharing did not start: {error}"),
+    "forced_mute": _("A moderator muted you."),
+    "forced_camera_off": _("A moderator turned your camera off."),
+    "forced_lower_hand": _("A moderator lowered your hand."),
+    "recording_failed": _("Recording did not start: {error}"),
+    "recording_saved": _("The recording is saved on the meeting's page."),
+    "camera_n": _("Camera {n}"),
+    "microphone_n": _("Microphone {n}"),
+}
 
 
 def _room_template(ticket) -> str:
@@ -214,13 +280,13 @@ def join_room_token(request, token):
     never reaches the browser)."""
     found, problem = current_session(request, token)
     if problem:
-        return JsonResponse({"error": "This join link has no live stay here."}, status=404)
+        return JsonResponse({"error": _("This join link has no live stay here.")}, status=404)
     session = found[1]
     if session.ended_at:
-        return JsonResponse({"error": "You are no longer in the meeting."}, status=410)
+        return JsonResponse({"error": _("You are no longer in the meeting.")}, status=410)
     # Each token costs calls against the organization's provider limit: a page asks a few times an hour.
     if not ratelimit.allow("room-token", str(session.pk), limit=30, window_seconds=600):
-        return JsonResponse({"error": "Too many token requests; wait a few minutes."}, status=429,
+        return JsonResponse({"error": _("Too many token requests; wait a few minutes.")}, status=429,
                             headers={"Retry-After": "600"})
     meeting = session.occurrence.meeting
     try:
@@ -228,7 +294,7 @@ def join_room_token(request, token):
     except ProviderError as error:
         logger.warning("no fresh room token for meeting %s: %s", meeting.code, error)
         status = 409 if error.permanent else 503
-        return JsonResponse({"error": "The video provider gave no new token; rejoin from your link."},
+        return JsonResponse({"error": _("The video provider gave no new token; rejoin from your link.")},
                             status=status)
     return JsonResponse({"token": fresh.token, "expires_at": fresh.expires_at.isoformat()})
 
@@ -246,7 +312,7 @@ def join_room_state(request, token):
         return JsonResponse({"state": "gone"}, status=404)
     _, session = found
     if session.ended_at:
-        status, title, message = SESSION_ENDED_STATUS.get(session.end_reason, (200, "You left the meeting", ""))
+        status, title, message = SESSION_ENDED_STATUS.get(session.end_reason, LEFT)
         return JsonResponse({"state": "ended", "reason": session.end_reason, "title": title, "message": message})
     return JsonResponse({"state": "in_room" if session.admitted else "waiting", "people": _people(session)})
 
@@ -276,7 +342,7 @@ def join_leave(request, token):
     link, session = found
     joining.leave(session)
     response = render(request, "meetings/join/ended.html", {
-        "title": "You left the meeting", "message": "You can join again while the meeting is on.",
+        "title": _("You left the meeting"), "message": "",
         "token": token, "reason": "left", "meeting": session.occurrence.meeting})
     response.delete_cookie(_cookie_name(link), path=f"/j/{token}/")
     return response

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from meetings.models import Invitation, JoinSession, Meeting
 
@@ -125,5 +126,5 @@ def test_an_early_link_shows_when_the_meeting_starts_with_425(new_context, live_
     assert response.status == 425
     assert page.inner_text("h1") == "The meeting has not started yet"
     when = page.inner_text(".when")
-    assert start.astimezone(zoneinfo.ZoneInfo(invitation.timezone)).strftime("%H:%M") in when
+    assert date_format(start.astimezone(zoneinfo.ZoneInfo(invitation.timezone)), "DATETIME_FORMAT") in when
     assert "Asia/Tokyo" in when  # the browser's own zone is added by the page's script
