@@ -237,3 +237,9 @@ def oidc_sign_in(*, identity_provider, claims: dict) -> tuple[User, Membership]:
         identity.last_login_at = timezone.now()
         identity.save()
     return user, membership
+
+
+def organization_update(*, organization: Organization, name: str, timezone: str, default_locale: str) -> Organization:
+    organization.name, organization.timezone, organization.default_locale = name, timezone, default_locale
+    organization.save(update_fields=["name", "timezone", "default_locale"])
+    return organization

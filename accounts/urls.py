@@ -14,10 +14,12 @@ urlpatterns = [
     path("password/set/done/", auth_views.PasswordResetCompleteView.as_view(
         template_name="accounts/password_set_done.html"), name="password_reset_complete"),
     path("account/", views.profile, name="profile"),
+    path("account/timezone/", views.profile_timezone, name="profile_timezone"),
     path("invites/<str:token>/", views.membership_invite, name="membership_invite"),
     path("o/<slug:org_slug>/members/", views.member_list, name="member_list"),
     path("o/<slug:org_slug>/members/<str:member_code>/role/", views.member_change_role, name="member_change_role"),
     path("o/<slug:org_slug>/members/<str:member_code>/remove/", views.member_remove, name="member_remove"),
+    path("o/<slug:org_slug>/settings/", views.organization_settings, name="organization_settings"),
     path("o/<slug:org_slug>/integrations/api-keys/", views.api_key_list, name="api_key_list"),
     path("o/<slug:org_slug>/integrations/api-keys/<str:key_code>/revoke/", views.api_key_revoke,
          name="api_key_revoke"),

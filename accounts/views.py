@@ -6,16 +6,28 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from portal import ratelimit
 
 from . import api_keys, selectors, services
-from .forms import ApiKeyForm, MemberAddForm, MemberRoleForm, PasswordSignInForm, ProfileForm, SignInForm
-from .models import ApiKey, Membership, MembershipInvitation
+from .forms import (
+    TIMEZONE_NAMES,
+    ApiKeyForm,
+    MemberAddForm,
+    MemberRoleForm,
+    OrganizationSettingsForm,
+    PasswordSignInForm,
+    ProfileForm,
+    SignInForm,
+    TimezoneSaveForm,
+)
+from .models import ApiKey, Membership, MembershipInvitation, Organization
 from .oidc import SESSION_ACTIVE_ORG
 from .tenancy import get_scoped_or_404, organization_view
 
@@ -250,3 +262,29 @@ def api_key_revoke(request, key_code):
         messages.success(request, f"The key “{key.name}” was revoked; calls with it now answer 401.")
         return redirect("api_key_list", request.organization.slug)
     return render(request, "accounts/api_key_revoke.html", {"key": key})
+
+
+# --- Organization settings -------------------------------------------------------------------------
+
+@organization_view(minimum_role=Membership.Role.ADMIN)
+def organization_settings(request):
+    # A copy: a refused form must not rename the organization in this page's header.
+    form = OrganizationSettingsForm(request.POST or None, instance=Organization.objects.get(pk=request.organization.pk))
+    if request.method == "POST" and form.is_valid():
+        services.organization_update(organization=request.organization, **form.cleaned_data)
+        messages.success(request, _("The organization's settings were saved."))
+        return redirect("organization_settings", request.organization.slug)
+    return render(request, "accounts/organization_settings.html", {
+        "form": form, "timezone_names": sorted(TIMEZONE_NAMES)})
+
+
+@login_required
+@require_POST
+def profile_timezone(request):
+    """The time-zone notice's "Use <zone>" button: the browser's zone becomes the person's own."""
+    form = TimezoneSaveForm(request.POST)
+    if not form.is_valid() or not form.cleaned_data["timezone"]:
+        return JsonResponse({"error": _("That is not a time zone name.")}, status=400)
+    request.user.timezone = form.cleaned_data["timezone"]
+    request.user.save(update_fields=["timezone"])
+    return JsonResponse({"timezone": request.user.timezone})
