@@ -1,12 +1,14 @@
+import re
 import zoneinfo
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from portal.validators import validate_single_line
+from portal.validators import public_hostname_problem, validate_single_line
 
-from .models import LOCALE_CHOICES, ApiKey, Membership, Organization, User
+from .models import LOCALE_CHOICES, ApiKey, IdentityProvider, Membership, Organization, User
 
 TIMEZONE_NAMES = frozenset(zoneinfo.available_timezones())
 
@@ -95,3 +97,128 @@ class OrganizationSettingsForm(forms.ModelForm):
 
 class TimezoneSaveForm(forms.Form):
     timezone = ZoneField()
+
+
+# --- Identity provider -----------------------------------------------------------------------------
+
+GROUP_ROLE_CHOICES = [(Membership.Role.ADMIN, Membership.Role.ADMIN.label), (Membership.Role.HOST,
+                      Membership.Role.HOST.label), (Membership.Role.MEMBER, Membership.Role.MEMBER.label)]
+MAX_GROUP_ROWS = 100
+_SCOPE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 scope-token
+
+
+class IdentityProviderForm(forms.ModelForm):
+    """The organization's OpenID Connect settings. The client secret is write-only: empty keeps the
+    saved one. Group → role rows come as parallel lists group_name / group_role."""
+
+    issuer = forms.URLField(label=_("Issuer URL"), max_length=200, assume_scheme="https", help_text=_(
+        "Its /.well-known/openid-configuration must name exactly this issuer; it is read when you save."))
+    client_secret = forms.CharField(label=_("Client secret"), required=False, max_length=500, strip=True,
+                                    widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}))
+
+    class Meta:
+        model = IdentityProvider
+        fields = ["enabled", "issuer", "client_id", "client_secret", "scopes", "allowed_email_domains",
+                  "groups_claim", "provision_unknown_users"]
+        labels = {"enabled": _("Sign people in through this identity provider"),
+                  "client_id": _("Client ID"), "scopes": _("Scopes"),
+                  "allowed_email_domains": _("Allowed email domains"), "groups_claim": _("Groups claim"),
+                  "provision_unknown_users": _("Add people the portal does not know yet at their first sign-in")}
+        help_texts = {
+            "scopes": _("Separated by spaces; must include openid."),
+            "allowed_email_domains": _("Comma-separated, like example.com, example.org. People of these domains "
+                                       "are sent to this provider from the sign-in page; when set, only verified "
+                                       "addresses of these domains may sign in."),
+            "groups_claim": _("The ID token or userinfo claim that lists the person's groups."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.secret_is_set = bool(self.instance.pk and self.instance.client_secret)
+        self.fields["client_secret"].help_text = (
+            _("A secret is set. Leave this empty to keep it; type a new one to replace it.") if self.secret_is_set
+            else _("The secret the identity provider gave the portal's client."))
+        self.fields["groups_claim"].required = False
+        names = self.data.getlist("group_name") if self.is_bound else list(self.instance.group_roles or {})
+        roles = (self.data.getlist("group_role") if self.is_bound
+                 else [self.instance.group_roles[name] for name in names])
+        self.group_rows = [{"name": name, "role": role} for name, role in zip(names, roles, strict=False)]
+        self.group_errors: list[str] = []
+
+    def clean_issuer(self):
+        issuer = self.cleaned_data["issuer"].strip()
+        parts = urlsplit(issuer)
+        loopback = parts.hostname in ("127.0.0.1", "::1", "localhost")
+        if parts.scheme != "https" and not loopback:
+            raise forms.ValidationError(_("The issuer must be an https:// address."))
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise forms.ValidationError(_("Give the issuer URL only: no query, fragment or user name."))
+        return issuer
+
+    def clean_client_id(self):
+        value = self.cleaned_data["client_id"].strip()
+        validate_single_line(value)
+        return value
+
+    def clean_client_secret(self):
+        secret = self.cleaned_data.get("client_secret", "")
+        if secret:
+            validate_single_line(secret)
+            return secret
+        if not self.secret_is_set:
+            raise forms.ValidationError(_("Give the client secret."))
+        return self.instance.client_secret
+
+    def clean_scopes(self):
+        scopes = self.cleaned_data["scopes"].split()
+        if any(not _SCOPE.match(scope) for scope in scopes):
+            raise forms.ValidationError(_("Scopes are plain words separated by spaces, like: openid email profile."))
+        if "openid" not in scopes:
+            raise forms.ValidationError(_("The scopes must include openid."))
+        return " ".join(dict.fromkeys(scopes))
+
+    def clean_allowed_email_domains(self):
+        typed = re.split(r"[,\s]+", self.cleaned_data["allowed_email_domains"])
+        domains = [d.strip().lower().lstrip("@") for d in typed if d.strip()]
+        for domain in domains:
+            if problem := public_hostname_problem(domain, private_names_allowed=True):
+                raise forms.ValidationError(_("“%(domain)s”: %(problem)s"), params={"domain": domain[:80],
+                                                                                    "problem": problem})
+        joined = ", ".join(dict.fromkeys(domains))
+        if len(joined) > IdentityProvider._meta.get_field("allowed_email_domains").max_length:
+            raise forms.ValidationError(_("Too many domains for one identity provider."))
+        return joined
+
+    def clean_groups_claim(self):
+        value = self.cleaned_data["groups_claim"].strip()
+        validate_single_line(value)
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        mapping = {}
+        if len(self.group_rows) > MAX_GROUP_ROWS:
+            self.group_errors.append(_("At most %(count)d groups.") % {"count": MAX_GROUP_ROWS})
+        for row in self.group_rows[:MAX_GROUP_ROWS]:
+            name, role = row["name"].strip(), row["role"]
+            if not name:
+                continue  # an empty row is an unused one
+            if len(name) > 200 or "\x00" in name or any(c in name for c in "\r\n"):
+                self.group_errors.append(_("“%(group)s…”: a group name is one line of at most 200 characters.")
+                                         % {"group": name[:40].replace("\x00", "")})
+            elif role not in dict(GROUP_ROLE_CHOICES):
+                self.group_errors.append(_("“%(group)s”: choose admin, host or member.") % {"group": name})
+            elif name in mapping:
+                self.group_errors.append(_("“%(group)s” is listed twice.") % {"group": name})
+            else:
+                mapping[name] = role
+        if mapping and not cleaned.get("groups_claim"):
+            self.add_error("groups_claim", _("Name the groups claim, or remove the group rows."))
+        if self.group_errors:
+            raise forms.ValidationError(_("Fix the group rows below."))
+        cleaned["group_roles"] = mapping
+        return cleaned
+
+    def save(self, commit=True):
+        self.instance.group_roles = self.cleaned_data["group_roles"]
+        return super().save(commit)

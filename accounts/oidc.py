@@ -8,7 +8,11 @@ Beyond the library's checks (state, nonce, PKCE) the ID token's issuer, audience
 signature against the provider's JWKS are verified here: the library leaves audience unchecked.
 """
 
+import base64
+import hashlib
+import hmac
 import logging
+import secrets
 import time
 from urllib.parse import urlencode
 
@@ -22,6 +26,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.middleware import SessionRefresh
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
@@ -208,6 +213,8 @@ class OrganizationOIDCCallbackView(OIDCAuthenticationCallbackView):
     """GET /oidc/callback/: the identity provider sends the person back here."""
 
     def get(self, request):
+        if is_test_callback(request):
+            return finish_test_sign_in(request)
         try:
             return super().get(request)
         except SuspiciousOperation:
@@ -299,3 +306,89 @@ class OrganizationSessionRefresh(SessionRefresh):
         if request.headers.get("x-requested-with") == "XMLHttpRequest":
             return JsonResponse({"refresh_url": refresh_url}, status=403)
         return HttpResponseRedirect(refresh_url)
+
+
+# --- Owners test their settings ------------------------------------------------------------------
+#
+# "Test sign-in" runs the whole round trip with the organization's saved settings and shows the owner
+# what came back, without signing anyone in. Its state, nonce and PKCE verifier live under their own
+# session key, bound to the owner who started it, and are used once: the library's callback never
+# sees them (its states are in "oidc_states"), so a test's code cannot sign anyone in, and a real
+# sign-in's state is not a test's.
+
+SESSION_TEST = "oidc_test_sign_in"
+TEST_SECONDS = 600
+
+
+def callback_url() -> str:
+    """The address to register at the identity provider, from the portal's one SITE_URL."""
+    return settings.SITE_URL.rstrip("/") + reverse("oidc_authentication_callback")
+
+
+def start_test_sign_in(request, identity_provider: IdentityProvider) -> str:
+    """Remember the attempt in the owner's session; the identity provider's authorization URL."""
+    endpoint = discover(identity_provider.issuer, refresh=True)["authorization_endpoint"]
+    state, nonce, verifier = (secrets.token_urlsafe(32) for _ in range(3))
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    request.session[SESSION_TEST] = {"state": state, "nonce": nonce, "verifier": verifier,
+                                     "idp": identity_provider.pk, "user": request.user.pk, "at": time.time()}
+    params = {"response_type": "code", "client_id": identity_provider.client_id, "redirect_uri": callback_url(),
+              "scope": identity_provider.scopes, "state": state, "nonce": nonce, "code_challenge": challenge,
+              "code_challenge_method": "S256", "prompt": "login"}
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(params)}"
+
+
+def is_test_callback(request) -> bool:
+    attempt = request.session.get(SESSION_TEST)
+    state = request.GET.get("state", "")
+    return bool(attempt) and isinstance(state, str) and hmac.compare_digest(state.encode(), attempt["state"].encode())
+
+
+def finish_test_sign_in(request):
+    """The identity provider sent the owner back from a test: show what it said, sign nobody in."""
+    from .models import Membership
+    from .services import describe_oidc_sign_in
+
+    attempt = request.session.pop(SESSION_TEST)
+    identity_provider = (IdentityProvider.objects.select_related("organization").filter(pk=attempt["idp"]).first())
+    owner = (identity_provider is not None and request.user.is_authenticated and request.user.pk == attempt["user"]
+             and Membership.objects.of(identity_provider.organization)
+             .filter(user=request.user, role=Membership.Role.OWNER).exists())
+    if not owner:
+        return sign_in_failed(request, _("This test sign-in was started by someone else, or you are no longer an "
+                                         "owner of the organization. Start the test again."), status=403)
+    context = {"identity_provider": identity_provider, "organization": identity_provider.organization}
+    if time.time() - attempt["at"] > TEST_SECONDS:
+        return _test_result(request, context, _("The test took longer than ten minutes. Start it again."))
+    if request.GET.get("error"):
+        return _test_result(request, context, _("The identity provider answered with an error: %(error)s %(text)s") % {
+            "error": request.GET["error"][:100], "text": request.GET.get("error_description", "")[:300]})
+    backend = OrganizationOIDCBackend()
+    backend.identity_provider = identity_provider
+    backend.OIDC_RP_CLIENT_ID = identity_provider.client_id
+    try:
+        endpoints = discover(identity_provider.issuer)
+        backend.OIDC_OP_USER_ENDPOINT = endpoints.get("userinfo_endpoint")
+        response = http.post(endpoints["token_endpoint"], headers={"Accept": "application/json"}, data={
+            "grant_type": "authorization_code", "code": request.GET.get("code", "")[:2000],
+            "redirect_uri": callback_url(), "client_id": identity_provider.client_id,
+            "client_secret": identity_provider.client_secret, "code_verifier": attempt["verifier"]})
+        if response.status_code != 200:
+            return _test_result(request, context, _(
+                "The token endpoint refused the code: HTTP %(status)s %(body)s. Check the client id and secret.")
+                % {"status": response.status_code, "body": response.text[:300]})
+        tokens = response.json()
+        claims = backend.verify_token(tokens.get("id_token"), nonce=attempt["nonce"])
+        claims = {**backend.get_userinfo(tokens.get("access_token"), tokens.get("id_token"), claims), **claims}
+    except SignInRefused as refusal:
+        return _test_result(request, context, str(refusal))
+    except (http.OutboundError, ValueError) as error:
+        return _test_result(request, context, _("The portal could not talk to the identity provider: %(error)s")
+                            % {"error": error})
+    return _test_result(request, context, None, describe_oidc_sign_in(identity_provider=identity_provider,
+                                                                      claims=claims))
+
+
+def _test_result(request, context, error, outcome=None):
+    return render(request, "accounts/identity_provider_test.html", {**context, "error": error, "outcome": outcome},
+                  status=200 if error is None else 400)

@@ -243,3 +243,44 @@ def organization_update(*, organization: Organization, name: str, timezone: str,
     organization.name, organization.timezone, organization.default_locale = name, timezone, default_locale
     organization.save(update_fields=["name", "timezone", "default_locale"])
     return organization
+
+
+def describe_oidc_sign_in(*, identity_provider, claims: dict) -> dict:
+    """What oidc_sign_in would do with these verified claims, for an owner's test sign-in: reads only,
+    so nobody is signed in, created, linked or given a role."""
+    from django.utils.translation import gettext as _
+
+    from .models import OIDCIdentity
+
+    email = _verified_email(claims)
+    raw_groups = claims.get(identity_provider.groups_claim, []) if identity_provider.groups_claim else []
+    if isinstance(raw_groups, str):
+        raw_groups = [raw_groups]
+    groups = [g for g in raw_groups if isinstance(g, str)] if isinstance(raw_groups, list) else []
+    mapped = identity_provider.role_for_groups(groups) if identity_provider.group_roles else None
+    role = mapped or Role.MEMBER
+    domains = identity_provider.email_domains()
+    identity = (OIDCIdentity.objects.select_related("user")
+                .filter(issuer=identity_provider.issuer, subject=claims.get("sub")).first())
+    organization = identity_provider.organization
+    user = identity.user if identity else User.objects.filter(email=email).first() if email else None
+    membership = Membership.objects.of(organization).filter(user=user).first() if user else None
+    refusal = None
+    if domains and (email is None or email.rsplit("@", 1)[-1] not in domains):
+        refusal = _("No verified email address of an allowed domain (%(domains)s).") % {"domains": ", ".join(domains)}
+    elif identity is None and email is None:
+        refusal = _("No verified email address, so the portal cannot find or create the account.")
+    elif membership is None and not identity_provider.provision_unknown_users:
+        refusal = _("This person is not a member, and unknown people are not added at sign-in.")
+    elif identity is None and user is not None and (
+            _belongs_elsewhere(user, organization) or user.oidc_identities.exists()
+            or (membership is not None and membership.is_admin)):
+        refusal = _("An account with this email exists and would not be linked automatically: an operator links it.")
+    if membership is not None and (membership.role == Role.OWNER or not identity_provider.group_roles):
+        role = membership.role  # owners keep their role; without a mapping roles are not taken from groups
+    return {
+        "issuer": identity_provider.issuer, "subject": claims.get("sub", ""), "email": claims.get("email", ""),
+        "email_verified": claims.get("email_verified") in (True, "true"), "name": claims.get("name", ""),
+        "groups": groups, "mapped_role": mapped, "role": Membership.Role(role).label,
+        "existing_account": user.email if user else None, "refusal": refusal,
+    }

@@ -13,12 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal import ratelimit
+from portal import http, ratelimit
 
-from . import api_keys, selectors, services
+from . import api_keys, oidc, selectors, services
 from .forms import (
+    GROUP_ROLE_CHOICES,
     TIMEZONE_NAMES,
     ApiKeyForm,
+    IdentityProviderForm,
     MemberAddForm,
     MemberRoleForm,
     OrganizationSettingsForm,
@@ -27,7 +29,7 @@ from .forms import (
     SignInForm,
     TimezoneSaveForm,
 )
-from .models import ApiKey, Membership, MembershipInvitation, Organization
+from .models import ApiKey, IdentityProvider, Membership, MembershipInvitation, Organization
 from .oidc import SESSION_ACTIVE_ORG
 from .tenancy import get_scoped_or_404, organization_view
 
@@ -288,3 +290,42 @@ def profile_timezone(request):
     request.user.timezone = form.cleaned_data["timezone"]
     request.user.save(update_fields=["timezone"])
     return JsonResponse({"timezone": request.user.timezone})
+
+
+# --- The organization's identity provider ----------------------------------------------------------
+
+@organization_view(minimum_role=Membership.Role.OWNER)
+def identity_provider_settings(request):
+    """Owners set up the organization's OpenID Connect provider; saving reads its discovery document."""
+    saved = IdentityProvider.objects.filter(organization=request.organization).first()
+    instance = saved or IdentityProvider(organization=request.organization)
+    form = IdentityProviderForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        try:
+            oidc.discover(form.cleaned_data["issuer"], refresh=True)
+        except http.OutboundError as error:
+            form.add_error("issuer", _("The portal could not read this issuer's discovery document: %(error)s")
+                           % {"error": error})
+        else:
+            form.save()
+            messages.success(request, _("The identity provider settings were saved. Use “Test sign-in” to try "
+                                        "them."))
+            return redirect("identity_provider_settings", request.organization.slug)
+    return render(request, "accounts/identity_provider.html", {
+        "form": form, "saved": saved, "callback_url": oidc.callback_url(), "group_roles": GROUP_ROLE_CHOICES,
+        "group_rows": form.group_rows + [{"name": "", "role": Membership.Role.MEMBER}]})
+
+
+@organization_view(minimum_role=Membership.Role.OWNER)
+@require_POST
+def identity_provider_test(request):
+    """Start a test sign-in with the saved settings; accounts/oidc.py shows the owner what came back."""
+    saved = IdentityProvider.objects.filter(organization=request.organization).first()
+    if saved is None:
+        raise Http404("No identity provider is set up yet.")
+    try:
+        return redirect(oidc.start_test_sign_in(request, saved))
+    except http.OutboundError as error:
+        messages.error(request, _("The portal could not read the issuer's discovery document: %(error)s")
+                       % {"error": error})
+        return redirect("identity_provider_settings", request.organization.slug)

@@ -77,6 +77,41 @@
     }
   }
 
+  // Copy buttons: data-copy-target names the input whose value goes to the clipboard.
+  document.querySelectorAll("button[data-copy-target]").forEach(function (button) {
+    var label = button.textContent;
+    button.addEventListener("click", function () {
+      var input = document.getElementById(button.getAttribute("data-copy-target"));
+      if (!input) return;
+      var done = function () {
+        button.textContent = button.getAttribute("data-copied-text") || label;
+        setTimeout(function () { button.textContent = label; }, 2000);
+      };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(input.value).then(done, function () { input.select(); });
+      } else {
+        input.select();
+      }
+    });
+  });
+
+  // Group → role rows on the identity-provider page: add one from the <template>, remove any.
+  var groupRows = document.querySelector("[data-group-rows]");
+  var groupTemplate = document.getElementById("group-row-template");
+  if (groupRows && groupTemplate) {
+    groupRows.addEventListener("click", function (event) {
+      var remove = event.target.closest("[data-remove-group-row]");
+      if (remove) remove.closest("tr").remove();
+    });
+    document.querySelectorAll("[data-add-group-row]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        groupRows.appendChild(groupTemplate.content.cloneNode(true));
+        var inputs = groupRows.querySelectorAll("input[name=group_name]");
+        inputs[inputs.length - 1].focus();
+      });
+    });
+  }
+
   // Read-only fields with a link or address to copy select themselves when clicked.
   document.querySelectorAll("input.copy[readonly]").forEach(function (input) {
     input.addEventListener("click", function () { input.select(); });
