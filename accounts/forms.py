@@ -15,20 +15,20 @@ TIMEZONE_NAMES = frozenset(zoneinfo.available_timezones())
 
 class SignInForm(forms.Form):
     identifier = forms.CharField(
-        label="Work email or organization short name", max_length=254,
+        label=_("Work email or organization short name"), max_length=254,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username",
-                                      "placeholder": "you@example.com or your-organization"}))
+                                      "placeholder": _("you@example.com or your-organization")}))
 
 
 class PasswordSignInForm(AuthenticationForm):
-    username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+    username = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "username"}))
 
 
 class MemberAddForm(forms.Form):
-    email = forms.EmailField()
-    full_name = forms.CharField(max_length=120, required=False, label="Name (optional)",
+    email = forms.EmailField(label=_("Email"))
+    full_name = forms.CharField(max_length=120, required=False, label=_("Name (optional)"),
                                 validators=[validate_single_line])
-    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
 
 
 class MemberRoleForm(forms.Form):
@@ -44,12 +44,12 @@ class ProfileForm(forms.ModelForm):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100, validators=[validate_single_line],
-                           help_text="What uses it, e.g. “LMS sync”.")
+                           label=_("Name"), help_text=_("What uses it, e.g. “LMS sync”."))
     scopes = forms.MultipleChoiceField(choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple,
                                        initial=[ApiKey.Scope.READ])
-    expires_on = forms.DateField(required=False, label="Expires on", widget=forms.DateInput(attrs={"type": "date"}),
-                                 help_text="The key works through the end of that day in your time zone. "
-                                           "Empty: until revoked.")
+    expires_on = forms.DateField(required=False, label=_("Expires on"), widget=forms.DateInput(attrs={"type": "date"}),
+                                 help_text=_("The key works through the end of that day in your time zone. "
+                                             "Empty: until revoked."))
 
 
 # --- Organization settings -------------------------------------------------------------------------
@@ -222,3 +222,30 @@ class IdentityProviderForm(forms.ModelForm):
     def save(self, commit=True):
         self.instance.group_roles = self.cleaned_data["group_roles"]
         return super().save(commit)
+
+
+# --- Members in bulk -------------------------------------------------------------------------------
+
+class MemberBulkForm(forms.Form):
+    people = forms.CharField(
+        label=_("People"), required=False, max_length=200_000,
+        widget=forms.Textarea(attrs={"rows": 5,
+                                     "placeholder": "ada@example.com\nGrace Hopper <grace@example.com>, host"}),
+        help_text=_("One per line: an address, or Name <address>; add “, role” to give that person another role."))
+    file = forms.FileField(label=_("Or a CSV file"), required=False,
+                           help_text=_("Columns: email, name, role. The first row names the columns."))
+    role = forms.ChoiceField(label=_("Role, where a line names none"), choices=Membership.Role.choices,
+                             initial=Membership.Role.MEMBER)
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload and upload.size > 1_000_000:
+            raise forms.ValidationError(_("The file is larger than 1 MB."))
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        people, upload = cleaned.get("people", "").strip(), cleaned.get("file")
+        if not self.errors and bool(people) == bool(upload):
+            raise forms.ValidationError(_("Paste a list or choose a CSV file (one of the two)."))
+        return cleaned

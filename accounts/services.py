@@ -1,10 +1,15 @@
 """Writes for organizations and memberships. Views, admin and tasks call these; nothing else writes."""
 
 import base64
+import csv
 import hashlib
+import io
+import re
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.crypto import salted_hmac
 from django.utils.timezone import now
@@ -284,3 +289,122 @@ def describe_oidc_sign_in(*, identity_provider, claims: dict) -> dict:
         "groups": groups, "mapped_role": mapped, "role": Membership.Role(role).label,
         "existing_account": user.email if user else None, "refusal": refusal,
     }
+
+
+# --- Members in bulk -------------------------------------------------------------------------------
+
+MAX_BULK_MEMBERS = 1000
+EMAIL_LENGTH = User._meta.get_field("email").max_length
+NAME_LENGTH = 120
+_NAMED_ADDRESS = re.compile(r"(?P<name>.*?)\s*<(?P<email>[^<>]*)>")
+
+
+@dataclass
+class MemberRow:
+    """One person of a pasted list or CSV, with what is wrong with it, and what adding it did."""
+    line: int
+    email: str
+    name: str = ""
+    role: str = ""
+    problems: list[str] = field(default_factory=list)
+    outcome: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        return not self.problems
+
+
+def parse_member_lines(text: str) -> list[MemberRow]:
+    """One person per line: `email`, `Name <email>`, either followed by `, role`."""
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        role = ""
+        head, comma, tail = line.rpartition(",")
+        if comma and "@" not in tail and "<" not in tail:
+            line, role = head.strip(), tail.strip().lower()
+        name, email = "", line
+        if match := _NAMED_ADDRESS.fullmatch(line):
+            name, email = match["name"].strip().strip('"').strip(), match["email"].strip()
+        rows.append(MemberRow(line=number, email=email, name=name, role=role))
+    return rows
+
+
+def parse_member_csv(data: bytes) -> list[MemberRow]:
+    """Rows of a CSV with the columns email, name, role (a header row names them; order free)."""
+    from django.utils.translation import gettext as _
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError(_("The file is not UTF-8 text. Save it as CSV (UTF-8) and upload it again.")) from None
+    if "\x00" in text:
+        raise ValidationError(_("The file contains NUL characters; it is not a CSV text file."))
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        columns = {name.strip().lower(): name for name in (reader.fieldnames or []) if name}
+        if "email" not in columns:
+            raise ValidationError(_("The first row must name the columns: email, name, role."))
+        rows = []
+        for number, record in enumerate(reader, start=2):
+            def value(column, record=record):
+                cell = record.get(columns[column]) if column in columns else ""
+                return cell.strip() if isinstance(cell, str) else ""
+            if not any(isinstance(v, str) and v.strip() for v in record.values()):
+                continue  # a blank line
+            rows.append(MemberRow(line=number, email=value("email"), name=value("name"), role=value("role").lower()))
+    except csv.Error as error:
+        raise ValidationError(_("The file is not valid CSV (%(error)s).") % {"error": error}) from None
+    return rows
+
+
+def memberships_add_in_bulk(*, organization: Organization, rows: list[MemberRow], added_by: Membership,
+                            default_role: str = Role.MEMBER) -> tuple[list[MemberRow], bool]:
+    """Check every row, then add all of them through membership_add, or none when any is refused.
+    Returns (report, added)."""
+    from django.utils.translation import gettext as _
+
+    if len(rows) > MAX_BULK_MEMBERS:
+        raise ValidationError(_("At most %(count)d people at once.") % {"count": MAX_BULK_MEMBERS})
+    if not rows:
+        raise ValidationError(_("There is nobody to add in what you gave."))
+    members = set(Membership.objects.of(organization).values_list("user__email", flat=True))
+    seen: dict[str, int] = {}
+    for row in rows:
+        row.email = User.objects.normalize_email(row.email)
+        row.role = row.role or default_role
+        if len(row.email) > EMAIL_LENGTH:
+            row.problems.append(_("an address has at most %(count)d characters") % {"count": EMAIL_LENGTH})
+        else:
+            try:
+                validate_email(row.email)
+            except ValidationError:
+                row.problems.append(_("not a valid email address"))
+        if row.role not in Role.values:
+            row.problems.append(_("unknown role “%(role)s”: use owner, admin, host or member")
+                                % {"role": row.role[:30]})
+        elif row.role == Role.OWNER and added_by.role != Role.OWNER:
+            row.problems.append(_("only an owner can add an owner"))
+        if len(row.name) > NAME_LENGTH:
+            row.problems.append(_("a name has at most %(count)d characters") % {"count": NAME_LENGTH})
+        elif any(ord(c) < 32 or ord(c) == 127 for c in row.name):
+            row.problems.append(_("a name is one line without control characters"))
+        if row.email in members:
+            row.problems.append(_("already a member"))
+        if row.email in seen:
+            row.problems.append(_("also on line %(line)d") % {"line": seen[row.email]})
+        seen.setdefault(row.email, row.line)
+    if any(row.problems for row in rows):
+        return rows, False
+    try:
+        with transaction.atomic():
+            for row in rows:
+                added = membership_add(organization=organization, email=row.email, role=row.role,
+                                       added_by=added_by, full_name=row.name)
+                row.outcome = "invited" if isinstance(added, MembershipInvitation) else "added"
+    except (ValidationError, PermissionDenied) as error:  # someone added one of them meanwhile
+        row.problems.extend(getattr(error, "messages", [str(error)]))
+        return rows, False
+    return rows, True

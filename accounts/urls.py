@@ -17,6 +17,7 @@ urlpatterns = [
     path("account/timezone/", views.profile_timezone, name="profile_timezone"),
     path("invites/<str:token>/", views.membership_invite, name="membership_invite"),
     path("o/<slug:org_slug>/members/", views.member_list, name="member_list"),
+    path("o/<slug:org_slug>/members/bulk/", views.member_bulk_add, name="member_bulk_add"),
     path("o/<slug:org_slug>/members/<str:member_code>/role/", views.member_change_role, name="member_change_role"),
     path("o/<slug:org_slug>/members/<str:member_code>/remove/", views.member_remove, name="member_remove"),
     path("o/<slug:org_slug>/settings/", views.organization_settings, name="organization_settings"),

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from portal import http, ratelimit
@@ -22,6 +23,7 @@ from .forms import (
     ApiKeyForm,
     IdentityProviderForm,
     MemberAddForm,
+    MemberBulkForm,
     MemberRoleForm,
     OrganizationSettingsForm,
     PasswordSignInForm,
@@ -119,35 +121,65 @@ def home(request):
 
 @organization_view()
 def member_list(request):
+    add_form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and add_form.is_valid():
+        try:
+            membership = services.membership_add(
+                organization=request.organization, added_by=request.membership, **add_form.cleaned_data)
+        except ValidationError as error:
+            add_form.add_error("email", error)
+        except PermissionDenied as error:
+            add_form.add_error(None, str(error))
+        else:
+            if isinstance(membership, MembershipInvitation):
+                messages.success(request, _("%(email)s already has an account, so they were sent an invitation. "
+                                            "They join once they accept it.") % {"email": membership.email})
+            else:
+                messages.success(request, _("%(email)s was added as %(role)s.") % {
+                    "email": membership.user.email, "role": membership.get_role_display()})
+            return redirect("member_list", request.organization.slug)
+    return _member_page(request, add_form=add_form)
+
+
+def _member_page(request, **context):
     search = request.GET.get("q", "").strip()
     page = Paginator(selectors.membership_list(organization=request.organization, search=search),
                      MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
-    add_form = MemberAddForm()
-    if request.method == "POST":
-        add_form = MemberAddForm(request.POST)
-        if add_form.is_valid():
-            try:
-                membership = services.membership_add(
-                    organization=request.organization, added_by=request.membership, **add_form.cleaned_data)
-            except ValidationError as error:
-                add_form.add_error("email", error)
-            except PermissionDenied as error:
-                add_form.add_error(None, str(error))
-            else:
-                if isinstance(membership, MembershipInvitation):
-                    messages.success(request, f"{membership.email} already has an account, so they were sent an "
-                                              "invitation. They join once they accept it.")
-                else:
-                    messages.success(request, f"{membership.user.email} was added as "
-                                              f"{membership.get_role_display()}.")
-                return redirect("member_list", request.organization.slug)
     pending = (MembershipInvitation.objects.of(request.organization)
                .filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
                if request.membership.can_manage_members else [])
     return render(request, "accounts/member_list.html", {
-        "page": page, "search": search, "add_form": add_form, "roles": Membership.Role.choices,
-        "pending": pending,
-    })
+        "page": page, "search": search, "roles": Membership.Role.choices, "pending": pending,
+        "add_form": MemberAddForm(), "bulk_form": MemberBulkForm(), **context})
+
+
+@organization_view(minimum_role=Membership.Role.ADMIN)
+@require_POST
+def member_bulk_add(request):
+    """A pasted list or a CSV: everyone is added, or nobody, with a report per row."""
+    form = MemberBulkForm(request.POST, request.FILES)
+    report = None
+    if form.is_valid():
+        try:
+            upload = form.cleaned_data["file"]
+            rows = (services.parse_member_csv(upload.read()) if upload
+                    else services.parse_member_lines(form.cleaned_data["people"]))
+            report, added = services.memberships_add_in_bulk(
+                organization=request.organization, rows=rows, added_by=request.membership,
+                default_role=form.cleaned_data["role"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if added:
+                invited = sum(1 for row in report if row.outcome == "invited")
+                messages.success(request, ngettext(
+                    "%(count)d person was added.", "%(count)d people were added.", len(report) - invited)
+                    % {"count": len(report) - invited} + (" " + ngettext(
+                        "%(count)d already had an account and was sent an invitation to accept.",
+                        "%(count)d already had an account and were sent an invitation to accept.", invited)
+                        % {"count": invited} if invited else ""))
+                return redirect("member_list", request.organization.slug)
+    return _member_page(request, bulk_form=form, report=report)
 
 
 def membership_invite(request, token):
