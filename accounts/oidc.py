@@ -83,7 +83,7 @@ def signing_key(identity_provider: IdentityProvider, token: str):
         for candidate in jwks.get("keys", []):
             if candidate.get("kid") == header.get("kid") and candidate.get("alg", header["alg"]) == header["alg"]:
                 return jwt.PyJWK(candidate).key
-    raise SignInRefused("The sign-in token was signed with a key your identity provider does not publish.")
+    raise SignInRefused(_("The sign-in token was signed with a key your identity provider does not publish."))
 
 
 def identity_provider_in_session(request) -> IdentityProvider | None:
@@ -106,7 +106,7 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
             return None
         self.identity_provider = identity_provider_in_session(request)
         if self.identity_provider is None:
-            request.oidc_failure = "Your sign-in took too long or was started elsewhere. Please start again."
+            request.oidc_failure = _("Your sign-in took too long or was started elsewhere. Please start again.")
             return None
         self.OIDC_RP_CLIENT_ID = self.identity_provider.client_id
         self.OIDC_RP_CLIENT_SECRET = self.identity_provider.client_secret
@@ -120,23 +120,23 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
             request.oidc_failure = str(refusal)
         except http.OutboundError as error:
             logger.warning("OIDC sign-in for %s failed: %s", self.identity_provider.organization.slug, error)
-            request.oidc_failure = "The portal could not reach your identity provider. Try again in a moment."
+            request.oidc_failure = _("The portal could not reach your identity provider. Try again in a moment.")
         return None
 
     def get_token(self, payload):
         response = http.post(self.OIDC_OP_TOKEN_ENDPOINT, data=payload, headers={"Accept": "application/json"})
         if response.status_code != 200:
             logger.info("token endpoint refused the code: HTTP %s", response.status_code)
-            raise SignInRefused("Your identity provider refused this sign-in (the code was already used "
-                                "or has expired). Please sign in again.")
+            raise SignInRefused(_("Your identity provider refused this sign-in (the code was already used "
+                                  "or has expired). Please sign in again."))
         return response.json()
 
     def verify_token(self, token, **kwargs):
         if not token:
-            raise SignInRefused("Your identity provider sent no ID token.")
+            raise SignInRefused(_("Your identity provider sent no ID token."))
         try:
             if jwt.get_unverified_header(token).get("alg") not in ALGORITHMS:
-                raise SignInRefused("The sign-in token uses an algorithm the portal does not accept.")
+                raise SignInRefused(_("The sign-in token uses an algorithm the portal does not accept."))
             claims = jwt.decode(
                 token,
                 signing_key(self.identity_provider, token),
@@ -147,15 +147,15 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
                 options={"require": ["exp", "iat", "iss", "aud", "sub"]},
             )
         except jwt.ExpiredSignatureError:
-            raise SignInRefused("The sign-in token has expired. Please sign in again.") from None
+            raise SignInRefused(_("The sign-in token has expired. Please sign in again.")) from None
         except jwt.InvalidAudienceError:
-            raise SignInRefused("The sign-in token was issued for another application.") from None
+            raise SignInRefused(_("The sign-in token was issued for another application.")) from None
         except jwt.InvalidIssuerError:
-            raise SignInRefused("The sign-in token comes from another identity provider.") from None
+            raise SignInRefused(_("The sign-in token comes from another identity provider.")) from None
         except jwt.InvalidTokenError as error:
-            raise SignInRefused(f"The sign-in token is not valid ({error}).") from None
+            raise SignInRefused(_("The sign-in token is not valid (%(error)s).") % {"error": error}) from None
         if claims.get("nonce") != kwargs.get("nonce"):
-            raise SignInRefused("The sign-in token does not belong to this sign-in attempt.")
+            raise SignInRefused(_("The sign-in token does not belong to this sign-in attempt."))
         return claims
 
     def get_userinfo(self, access_token, id_token, payload):
@@ -166,7 +166,7 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
             return {}
         userinfo = response.json()
         if userinfo.get("sub") != payload["sub"]:
-            raise SignInRefused("Your identity provider described a different person than it signed in.")
+            raise SignInRefused(_("Your identity provider described a different person than it signed in."))
         return userinfo
 
     def get_or_create_user(self, access_token, id_token, payload):
@@ -194,13 +194,13 @@ class OrganizationOIDCStartView(OIDCAuthenticationRequestView):
         self.identity_provider = (IdentityProvider.objects.select_related("organization")
                                   .filter(organization__slug=slug, enabled=True).first())
         if self.identity_provider is None:
-            raise Http404("This organization does not sign in through an identity provider.")
+            raise Http404(_("This organization does not sign in through an identity provider."))
         try:
             self.OIDC_OP_AUTH_ENDPOINT = discover(self.identity_provider.issuer)["authorization_endpoint"]
         except http.OutboundError as error:
             logger.warning("discovery for %s failed: %s", slug, error)
-            return sign_in_failed(request, "The portal could not reach your identity provider. "
-                                           "Try again in a moment.", status=502)
+            return sign_in_failed(request, _("The portal could not reach your identity provider. "
+                                             "Try again in a moment."), status=502)
         self.OIDC_RP_CLIENT_ID = self.identity_provider.client_id
         request.session[SESSION_IDP] = self.identity_provider.pk
         return super().get(request)
@@ -218,15 +218,15 @@ class OrganizationOIDCCallbackView(OIDCAuthenticationCallbackView):
         try:
             return super().get(request)
         except SuspiciousOperation:
-            return sign_in_failed(request, "This sign-in link is not valid (it was altered, already used, "
-                                           "or belongs to another browser). Please sign in again.", status=400)
+            return sign_in_failed(request, _("This sign-in link is not valid (it was altered, already used, "
+                                             "or belongs to another browser). Please sign in again."), status=400)
 
     def login_failure(self):
         reason = getattr(self.request, "oidc_failure", None)
         if reason is None and self.request.GET.get("error"):
-            reason = "Your identity provider did not sign you in. Please sign in again."
-        return sign_in_failed(self.request, reason or "This sign-in was not started in this browser, or it "
-                                                      "has expired. Please sign in again.", status=403)
+            reason = _("Your identity provider did not sign you in. Please sign in again.")
+        return sign_in_failed(self.request, reason or _("This sign-in was not started in this browser, or it "
+                                                        "has expired. Please sign in again."), status=403)
 
     def login_success(self):
         # auth.login() flushes the session when another user was signed in; keep what sign-in stored.

@@ -13,6 +13,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.crypto import salted_hmac
 from django.utils.timezone import now
+from django.utils.translation import gettext as _
 
 from portal import outbox
 
@@ -30,10 +31,10 @@ def organization_create(*, name: str, slug: str, owner: User, timezone: str = "U
 
 def _check_may_manage(actor: Membership, target_role: str, new_role: str | None = None) -> None:
     if not actor.can_manage_members:
-        raise PermissionDenied("Only owners and admins manage members.")
+        raise PermissionDenied(_("Only owners and admins manage members."))
     touches_owner = Role.OWNER in (target_role, new_role)
     if touches_owner and actor.role != Role.OWNER:
-        raise PermissionDenied("Only an owner can grant or take away the owner role.")
+        raise PermissionDenied(_("Only an owner can grant or take away the owner role."))
 
 
 def _lock_owners(organization: Organization) -> list[Membership]:
@@ -56,7 +57,8 @@ def membership_add(*, organization: Organization, email: str, role: str, added_b
         user = User.objects.select_for_update().filter(email=email).first()
         if user is not None:
             if Membership.objects.of(organization).filter(user=user).exists():
-                raise ValidationError(f"{email} is already a member of {organization.name}.")
+                raise ValidationError(_("%(email)s is already a member of %(name)s.") % {"email": email,
+                                                                                           "name": organization.name})
             return _invite_existing_account(organization, email, role, added_by)
         user = User.objects.create_user(email, full_name=full_name)
         membership = Membership.objects.create(organization=organization, user=user, role=role)
@@ -98,14 +100,15 @@ def membership_invitation_for_token(token: str) -> MembershipInvitation | None:
 def membership_invitation_accept(*, invitation: MembershipInvitation, user: User) -> Membership:
     """The signed-in person accepts: they hold the link sent to the address, and are that account."""
     if not invitation.is_open:
-        raise ValidationError("This invitation has expired or was already used. Ask for a new one.")
+        raise ValidationError(_("This invitation has expired or was already used. Ask for a new one."))
     if user.email != invitation.email:
-        raise PermissionDenied(f"This invitation is for {invitation.email}. Sign in as that account to accept it.")
+        raise PermissionDenied(_("This invitation is for %(email)s. Sign in as that account to accept it.")
+                               % {"email": invitation.email})
     with transaction.atomic():
         locked = MembershipInvitation.objects.select_for_update().get(pk=invitation.pk)
         if locked.accepted_at is not None:
-            raise ValidationError("This invitation was already used.")
-        membership, _ = Membership.objects.get_or_create(organization=invitation.organization, user=user,
+            raise ValidationError(_("This invitation was already used."))
+        membership, _created = Membership.objects.get_or_create(organization=invitation.organization, user=user,
                                                          defaults={"role": invitation.role})
         locked.accepted_at = now()
         locked.save(update_fields=["accepted_at"])
@@ -114,13 +117,13 @@ def membership_invitation_accept(*, invitation: MembershipInvitation, user: User
 
 def membership_change_role(*, membership: Membership, role: str, changed_by: Membership | None) -> Membership:
     if role not in Role.values:
-        raise ValidationError(f"Unknown role {role!r}.")
+        raise ValidationError(_("Unknown role %(role)r.") % {"role": role})
     if changed_by is not None:
         _check_may_manage(changed_by, membership.role, role)
     with transaction.atomic():
         owners = _lock_owners(membership.organization)
         if membership.role == Role.OWNER and role != Role.OWNER and len(owners) <= 1:
-            raise ValidationError("An organization keeps at least one owner: make someone else owner first.")
+            raise ValidationError(_("An organization keeps at least one owner: make someone else owner first."))
         membership.role = role
         membership.save(update_fields=["role"])
     return membership
@@ -132,7 +135,7 @@ def membership_remove(*, membership: Membership, removed_by: Membership | None) 
     with transaction.atomic():
         owners = _lock_owners(membership.organization)
         if membership.role == Role.OWNER and len(owners) <= 1:
-            raise ValidationError("An organization keeps at least one owner: make someone else owner first.")
+            raise ValidationError(_("An organization keeps at least one owner: make someone else owner first."))
         membership.delete()
 
 
@@ -165,22 +168,23 @@ def _user_for_new_identity(identity_provider, email: str | None) -> User:
     """
     organization = identity_provider.organization
     if email is None:
-        raise SignInRefused("Your identity provider did not share a verified email address, "
-                            "so the portal cannot create or find your account.")
+        raise SignInRefused(_("Your identity provider did not share a verified email address, "
+                              "so the portal cannot create or find your account."))
     existing = User.objects.filter(email=email).first()
     if existing is None:
         if not identity_provider.provision_unknown_users:
-            raise SignInRefused(f"You are not a member of {organization.name}. Ask one of its admins to add you.")
+            raise SignInRefused(_("You are not a member of %(name)s. Ask one of its admins to add you.")
+                                % {"name": organization.name})
         if not _in_allowed_domains(identity_provider, email):
-            raise SignInRefused(f"{organization.name} creates accounts at first sign-in only for its own email "
-                                "domains. Ask one of its admins to add you.")
+            raise SignInRefused(_("%(name)s creates accounts at first sign-in only for its own email "
+                                  "domains. Ask one of its admins to add you.") % {"name": organization.name})
         return User.objects.create_user(email)
     privileged = existing.memberships.filter(organization=organization, role__in=(Role.OWNER, Role.ADMIN))
     if _belongs_elsewhere(existing, organization) or existing.oidc_identities.exists() or privileged.exists():
         # Owners and admins are linked by an operator: whoever controls the identity provider's
         # configuration would otherwise sign in as them.
-        raise SignInRefused("An account with your email address already exists and cannot be linked "
-                            "automatically. Ask an operator to link it.")
+        raise SignInRefused(_("An account with your email address already exists and cannot be linked "
+                              "automatically. Ask an operator to link it."))
     return existing
 
 
@@ -190,7 +194,8 @@ def _sync_membership(identity_provider, user: User, groups: list[str]) -> Member
     membership = Membership.objects.of(organization).filter(user=user).first()
     if membership is None:
         if not identity_provider.provision_unknown_users:
-            raise SignInRefused(f"You are not a member of {organization.name}. Ask one of its admins to add you.")
+            raise SignInRefused(_("You are not a member of %(name)s. Ask one of its admins to add you.")
+                                % {"name": organization.name})
         return Membership.objects.create(organization=organization, user=user, role=mapped_role or Role.MEMBER)
     if identity_provider.group_roles and membership.role != Role.OWNER:  # owners change only by an owner
         wanted = mapped_role or Role.MEMBER
@@ -212,8 +217,9 @@ def oidc_sign_in(*, identity_provider, claims: dict) -> tuple[User, Membership]:
     email = _verified_email(claims)
     domains = identity_provider.email_domains()
     if domains and (email is None or email.rsplit("@", 1)[-1] not in domains):
-        raise SignInRefused("Your identity provider did not confirm an email address of a domain allowed "
-                            f"for {identity_provider.organization.name} ({', '.join(domains)}).")
+        raise SignInRefused(_("Your identity provider did not confirm an email address of a domain allowed "
+                              "for %(name)s (%(domains)s).") % {"name": identity_provider.organization.name,
+                                                               "domains": ", ".join(domains)})
     groups = claims.get(identity_provider.groups_claim, []) if identity_provider.groups_claim else []
     if isinstance(groups, str):
         groups = [groups]
@@ -226,7 +232,7 @@ def oidc_sign_in(*, identity_provider, claims: dict) -> tuple[User, Membership]:
             identity = OIDCIdentity(user=user, issuer=identity_provider.issuer, subject=claims["sub"])
         user = identity.user
         if not user.is_active:
-            raise SignInRefused("Your account is disabled. Contact your organization's admins.")
+            raise SignInRefused(_("Your account is disabled. Contact your organization's admins."))
         membership = _sync_membership(identity_provider, user, groups)
 
         changed = []
@@ -253,8 +259,6 @@ def organization_update(*, organization: Organization, name: str, timezone: str,
 def describe_oidc_sign_in(*, identity_provider, claims: dict) -> dict:
     """What oidc_sign_in would do with these verified claims, for an owner's test sign-in: reads only,
     so nobody is signed in, created, linked or given a role."""
-    from django.utils.translation import gettext as _
-
     from .models import OIDCIdentity
 
     email = _verified_email(claims)
@@ -334,8 +338,6 @@ def parse_member_lines(text: str) -> list[MemberRow]:
 
 def parse_member_csv(data: bytes) -> list[MemberRow]:
     """Rows of a CSV with the columns email, name, role (a header row names them; order free)."""
-    from django.utils.translation import gettext as _
-
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -364,8 +366,6 @@ def memberships_add_in_bulk(*, organization: Organization, rows: list[MemberRow]
                             default_role: str = Role.MEMBER) -> tuple[list[MemberRow], bool]:
     """Check every row, then add all of them through membership_add, or none when any is refused.
     Returns (report, added)."""
-    from django.utils.translation import gettext as _
-
     if len(rows) > MAX_BULK_MEMBERS:
         raise ValidationError(_("At most %(count)d people at once.") % {"count": MAX_BULK_MEMBERS})
     if not rows:

@@ -65,8 +65,8 @@ def sign_in(request):
         else:
             organization = selectors.organization_by_slug(identifier)
             if organization is None:
-                form.add_error("identifier", "No organization has that short name. Check the spelling, "
-                                             "or enter your work email address.")
+                form.add_error("identifier", _("No organization has that short name. Check the spelling, "
+                                               "or enter your work email address."))
             elif hasattr(organization, "identity_provider") and organization.identity_provider.enabled:
                 return redirect(reverse("oidc_authentication_init", args=[organization.slug]) + next_query)
             else:
@@ -186,7 +186,7 @@ def membership_invite(request, token):
     """/invites/<token>/: the emailed link; the person accepts signed in as the invited account."""
     invitation = services.membership_invitation_for_token(token)
     if invitation is None:
-        raise Http404("No such invitation.")
+        raise Http404(_("No such invitation."))
     if not invitation.is_open:
         state = "closed"
     elif not request.user.is_authenticated:
@@ -201,7 +201,7 @@ def membership_invite(request, token):
         except (ValidationError, PermissionDenied) as error:
             messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
         else:
-            messages.success(request, f"You joined {membership.organization.name}.")
+            messages.success(request, _("You joined %(name)s.") % {"name": membership.organization.name})
             return redirect("organization_home", membership.organization.slug)
     return render(request, "accounts/membership_invite.html", {"invitation": invitation, "state": state},
                   status=410 if state == "closed" else 200)
@@ -221,7 +221,8 @@ def member_change_role(request, member_code):
         except (ValidationError, PermissionDenied) as error:
             messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
         else:
-            messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+            messages.success(request, _("%(email)s is now %(role)s.") % {
+                "email": membership.user.email, "role": membership.get_role_display()})
     return redirect("member_list", request.organization.slug)
 
 
@@ -231,7 +232,7 @@ def member_remove(request, member_code):
                                    request.organization, code=member_code)
     leaving = membership.pk == request.membership.pk
     if not leaving and not request.membership.can_manage_members:
-        raise PermissionDenied("Only owners and admins remove members.")
+        raise PermissionDenied(_("Only owners and admins remove members."))
     if request.method == "POST":
         try:
             services.membership_remove(membership=membership, removed_by=request.membership)
@@ -239,9 +240,10 @@ def member_remove(request, member_code):
             messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
             return redirect("member_list", request.organization.slug)
         if leaving:
-            messages.success(request, f"You left {request.organization.name}.")
+            messages.success(request, _("You left %(name)s.") % {"name": request.organization.name})
             return redirect("home")
-        messages.success(request, f"{membership.user.email} was removed from {request.organization.name}.")
+        messages.success(request, _("%(email)s was removed from %(name)s.") % {
+            "email": membership.user.email, "name": request.organization.name})
         return redirect("member_list", request.organization.slug)
     return render(request, "accounts/member_remove_confirm.html", {"target": membership, "leaving": leaving})
 
@@ -251,7 +253,7 @@ def profile(request):
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Your profile was saved.")
+        messages.success(request, _("Your profile was saved."))
         return redirect("profile")
     return render(request, "accounts/profile.html", {"form": form})
 
@@ -293,7 +295,8 @@ def api_key_revoke(request, key_code):
     key = get_scoped_or_404(ApiKey, request.organization, code=key_code)
     if request.method == "POST":
         api_keys.api_key_revoke(key=key)
-        messages.success(request, f"The key “{key.name}” was revoked; calls with it now answer 401.")
+        messages.success(request, _("The key “%(name)s” was revoked; calls with it now answer 401.")
+                         % {"name": key.name})
         return redirect("api_key_list", request.organization.slug)
     return render(request, "accounts/api_key_revoke.html", {"key": key})
 
@@ -354,7 +357,7 @@ def identity_provider_test(request):
     """Start a test sign-in with the saved settings; accounts/oidc.py shows the owner what came back."""
     saved = IdentityProvider.objects.filter(organization=request.organization).first()
     if saved is None:
-        raise Http404("No identity provider is set up yet.")
+        raise Http404(_("No identity provider is set up yet."))
     try:
         return redirect(oidc.start_test_sign_in(request, saved))
     except http.OutboundError as error:
