@@ -130,6 +130,9 @@ class IdentityProviderForm(forms.ModelForm):
                                        "are sent to this provider from the sign-in page; when set, only verified "
                                        "addresses of these domains may sign in."),
             "groups_claim": _("The ID token or userinfo claim that lists the person's groups."),
+            "provision_unknown_users": _("Only for verified addresses of the allowed domains. Off: people must be "
+                                         "added on the Members tab first."),
+            "enabled": _("Off: everyone signs in with a password until you turn it on; the test below still works."),
         }
 
     def __init__(self, *args, **kwargs):

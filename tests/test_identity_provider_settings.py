@@ -110,6 +110,14 @@ def test_admins_get_403_outsiders_404_and_anonymous_the_sign_in_page(client, acm
     assert IdentityProvider.objects.get(organization=acme).client_id == "kept"
 
 
+def test_the_sign_in_tab_shows_for_owners_only(client, acme, alice):
+    admin = MembershipFactory(organization=acme, role="admin").user
+    client.force_login(admin)
+    assert PAGE.encode() not in client.get("/o/acme/members/").content
+    client.force_login(alice.user)
+    assert PAGE.encode() in client.get("/o/acme/members/").content
+
+
 # --- Test sign-in against the real test identity provider --------------------------------------
 
 @pytest.fixture
