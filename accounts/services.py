@@ -281,6 +281,9 @@ def describe_oidc_sign_in(*, identity_provider, claims: dict) -> dict:
         refusal = _("No verified email address, so the portal cannot find or create the account.")
     elif membership is None and not identity_provider.provision_unknown_users:
         refusal = _("This person is not a member, and unknown people are not added at sign-in.")
+    elif user is None and not _in_allowed_domains(identity_provider, email):
+        refusal = _("Accounts are created at first sign-in only for addresses of the allowed email domains, "
+                    "and none are set.")
     elif identity is None and user is not None and (
             _belongs_elsewhere(user, organization) or user.oidc_identities.exists()
             or (membership is not None and membership.is_admin)):

@@ -181,6 +181,16 @@ def test_a_test_started_by_an_owner_who_was_demoted_shows_nothing(as_alice, alic
     assert result.status_code == 403 and "nina@acme.test" not in result.content.decode()
 
 
+def test_with_provisioning_on_the_test_says_the_person_would_be_signed_in(as_alice, acme_idp, idp_a):
+    IdentityProvider.objects.filter(pk=acme_idp.pk).update(provision_unknown_users=True)
+    _, result = run_test_sign_in(as_alice, idp_a, "nina")
+    assert "This person would be signed in." in result.content.decode()
+    IdentityProvider.objects.filter(pk=acme_idp.pk).update(allowed_email_domains="")
+    _, result = run_test_sign_in(as_alice, idp_a, "nina")
+    assert "only for addresses of the allowed email domains" in result.content.decode()
+    assert not User.objects.filter(email="nina@acme.test").exists()
+
+
 def test_a_wrong_client_secret_shows_the_token_endpoints_answer(as_alice, acme_idp, idp_a):
     IdentityProvider.objects.filter(pk=acme_idp.pk).update(client_secret="")
     acme_idp.refresh_from_db()
