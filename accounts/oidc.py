@@ -8,7 +8,11 @@ Beyond the library's checks (state, nonce, PKCE) the ID token's issuer, audience
 signature against the provider's JWKS are verified here: the library leaves audience unchecked.
 """
 
+import base64
+import hashlib
+import hmac
 import logging
+import secrets
 import time
 from urllib.parse import urlencode
 
@@ -22,6 +26,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.middleware import SessionRefresh
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
@@ -78,7 +83,7 @@ def signing_key(identity_provider: IdentityProvider, token: str):
         for candidate in jwks.get("keys", []):
             if candidate.get("kid") == header.get("kid") and candidate.get("alg", header["alg"]) == header["alg"]:
                 return jwt.PyJWK(candidate).key
-    raise SignInRefused("The sign-in token was signed with a key your identity provider does not publish.")
+    raise SignInRefused(_("The sign-in token was signed with a key your identity provider does not publish."))
 
 
 def identity_provider_in_session(request) -> IdentityProvider | None:
@@ -101,7 +106,7 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
             return None
         self.identity_provider = identity_provider_in_session(request)
         if self.identity_provider is None:
-            request.oidc_failure = "Your sign-in took too long or was started elsewhere. Please start again."
+            request.oidc_failure = _("Your sign-in took too long or was started elsewhere. Please start again.")
             return None
         self.OIDC_RP_CLIENT_ID = self.identity_provider.client_id
         self.OIDC_RP_CLIENT_SECRET = self.identity_provider.client_secret
@@ -115,23 +120,23 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
             request.oidc_failure = str(refusal)
         except http.OutboundError as error:
             logger.warning("OIDC sign-in for %s failed: %s", self.identity_provider.organization.slug, error)
-            request.oidc_failure = "The portal could not reach your identity provider. Try again in a moment."
+            request.oidc_failure = _("The portal could not reach your identity provider. Try again in a moment.")
         return None
 
     def get_token(self, payload):
         response = http.post(self.OIDC_OP_TOKEN_ENDPOINT, data=payload, headers={"Accept": "application/json"})
         if response.status_code != 200:
             logger.info("token endpoint refused the code: HTTP %s", response.status_code)
-            raise SignInRefused("Your identity provider refused this sign-in (the code was already used "
-                                "or has expired). Please sign in again.")
+            raise SignInRefused(_("Your identity provider refused this sign-in (the code was already used "
+                                  "or has expired). Please sign in again."))
         return response.json()
 
     def verify_token(self, token, **kwargs):
         if not token:
-            raise SignInRefused("Your identity provider sent no ID token.")
+            raise SignInRefused(_("Your identity provider sent no ID token."))
         try:
             if jwt.get_unverified_header(token).get("alg") not in ALGORITHMS:
-                raise SignInRefused("The sign-in token uses an algorithm the portal does not accept.")
+                raise SignInRefused(_("The sign-in token uses an algorithm the portal does not accept."))
             claims = jwt.decode(
                 token,
                 signing_key(self.identity_provider, token),
@@ -142,15 +147,15 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
                 options={"require": ["exp", "iat", "iss", "aud", "sub"]},
             )
         except jwt.ExpiredSignatureError:
-            raise SignInRefused("The sign-in token has expired. Please sign in again.") from None
+            raise SignInRefused(_("The sign-in token has expired. Please sign in again.")) from None
         except jwt.InvalidAudienceError:
-            raise SignInRefused("The sign-in token was issued for another application.") from None
+            raise SignInRefused(_("The sign-in token was issued for another application.")) from None
         except jwt.InvalidIssuerError:
-            raise SignInRefused("The sign-in token comes from another identity provider.") from None
+            raise SignInRefused(_("The sign-in token comes from another identity provider.")) from None
         except jwt.InvalidTokenError as error:
-            raise SignInRefused(f"The sign-in token is not valid ({error}).") from None
+            raise SignInRefused(_("The sign-in token is not valid (%(error)s).") % {"error": error}) from None
         if claims.get("nonce") != kwargs.get("nonce"):
-            raise SignInRefused("The sign-in token does not belong to this sign-in attempt.")
+            raise SignInRefused(_("The sign-in token does not belong to this sign-in attempt."))
         return claims
 
     def get_userinfo(self, access_token, id_token, payload):
@@ -161,7 +166,7 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
             return {}
         userinfo = response.json()
         if userinfo.get("sub") != payload["sub"]:
-            raise SignInRefused("Your identity provider described a different person than it signed in.")
+            raise SignInRefused(_("Your identity provider described a different person than it signed in."))
         return userinfo
 
     def get_or_create_user(self, access_token, id_token, payload):
@@ -189,13 +194,13 @@ class OrganizationOIDCStartView(OIDCAuthenticationRequestView):
         self.identity_provider = (IdentityProvider.objects.select_related("organization")
                                   .filter(organization__slug=slug, enabled=True).first())
         if self.identity_provider is None:
-            raise Http404("This organization does not sign in through an identity provider.")
+            raise Http404(_("This organization does not sign in through an identity provider."))
         try:
             self.OIDC_OP_AUTH_ENDPOINT = discover(self.identity_provider.issuer)["authorization_endpoint"]
         except http.OutboundError as error:
             logger.warning("discovery for %s failed: %s", slug, error)
-            return sign_in_failed(request, "The portal could not reach your identity provider. "
-                                           "Try again in a moment.", status=502)
+            return sign_in_failed(request, _("The portal could not reach your identity provider. "
+                                             "Try again in a moment."), status=502)
         self.OIDC_RP_CLIENT_ID = self.identity_provider.client_id
         request.session[SESSION_IDP] = self.identity_provider.pk
         return super().get(request)
@@ -208,18 +213,20 @@ class OrganizationOIDCCallbackView(OIDCAuthenticationCallbackView):
     """GET /oidc/callback/: the identity provider sends the person back here."""
 
     def get(self, request):
+        if is_test_callback(request):
+            return finish_test_sign_in(request)
         try:
             return super().get(request)
         except SuspiciousOperation:
-            return sign_in_failed(request, "This sign-in link is not valid (it was altered, already used, "
-                                           "or belongs to another browser). Please sign in again.", status=400)
+            return sign_in_failed(request, _("This sign-in link is not valid (it was altered, already used, "
+                                             "or belongs to another browser). Please sign in again."), status=400)
 
     def login_failure(self):
         reason = getattr(self.request, "oidc_failure", None)
         if reason is None and self.request.GET.get("error"):
-            reason = "Your identity provider did not sign you in. Please sign in again."
-        return sign_in_failed(self.request, reason or "This sign-in was not started in this browser, or it "
-                                                      "has expired. Please sign in again.", status=403)
+            reason = _("Your identity provider did not sign you in. Please sign in again.")
+        return sign_in_failed(self.request, reason or _("This sign-in was not started in this browser, or it "
+                                                        "has expired. Please sign in again."), status=403)
 
     def login_success(self):
         # auth.login() flushes the session when another user was signed in; keep what sign-in stored.
@@ -299,3 +306,89 @@ class OrganizationSessionRefresh(SessionRefresh):
         if request.headers.get("x-requested-with") == "XMLHttpRequest":
             return JsonResponse({"refresh_url": refresh_url}, status=403)
         return HttpResponseRedirect(refresh_url)
+
+
+# --- Owners test their settings ------------------------------------------------------------------
+#
+# "Test sign-in" runs the whole round trip with the organization's saved settings and shows the owner
+# what came back, without signing anyone in. Its state, nonce and PKCE verifier live under their own
+# session key, bound to the owner who started it, and are used once: the library's callback never
+# sees them (its states are in "oidc_states"), so a test's code cannot sign anyone in, and a real
+# sign-in's state is not a test's.
+
+SESSION_TEST = "oidc_test_sign_in"
+TEST_SECONDS = 600
+
+
+def callback_url() -> str:
+    """The address to register at the identity provider, from the portal's one SITE_URL."""
+    return settings.SITE_URL.rstrip("/") + reverse("oidc_authentication_callback")
+
+
+def start_test_sign_in(request, identity_provider: IdentityProvider) -> str:
+    """Remember the attempt in the owner's session; the identity provider's authorization URL."""
+    endpoint = discover(identity_provider.issuer, refresh=True)["authorization_endpoint"]
+    state, nonce, verifier = (secrets.token_urlsafe(32) for _ in range(3))
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    request.session[SESSION_TEST] = {"state": state, "nonce": nonce, "verifier": verifier,
+                                     "idp": identity_provider.pk, "user": request.user.pk, "at": time.time()}
+    params = {"response_type": "code", "client_id": identity_provider.client_id, "redirect_uri": callback_url(),
+              "scope": identity_provider.scopes, "state": state, "nonce": nonce, "code_challenge": challenge,
+              "code_challenge_method": "S256", "prompt": "login"}
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(params)}"
+
+
+def is_test_callback(request) -> bool:
+    attempt = request.session.get(SESSION_TEST)
+    state = request.GET.get("state", "")
+    return bool(attempt) and isinstance(state, str) and hmac.compare_digest(state.encode(), attempt["state"].encode())
+
+
+def finish_test_sign_in(request):
+    """The identity provider sent the owner back from a test: show what it said, sign nobody in."""
+    from .models import Membership
+    from .services import describe_oidc_sign_in
+
+    attempt = request.session.pop(SESSION_TEST)
+    identity_provider = (IdentityProvider.objects.select_related("organization").filter(pk=attempt["idp"]).first())
+    owner = (identity_provider is not None and request.user.is_authenticated and request.user.pk == attempt["user"]
+             and Membership.objects.of(identity_provider.organization)
+             .filter(user=request.user, role=Membership.Role.OWNER).exists())
+    if not owner:
+        return sign_in_failed(request, _("This test sign-in was started by someone else, or you are no longer an "
+                                         "owner of the organization. Start the test again."), status=403)
+    context = {"identity_provider": identity_provider, "organization": identity_provider.organization}
+    if time.time() - attempt["at"] > TEST_SECONDS:
+        return _test_result(request, context, _("The test took longer than ten minutes. Start it again."))
+    if request.GET.get("error"):
+        return _test_result(request, context, _("The identity provider answered with an error: %(error)s %(text)s") % {
+            "error": request.GET["error"][:100], "text": request.GET.get("error_description", "")[:300]})
+    backend = OrganizationOIDCBackend()
+    backend.identity_provider = identity_provider
+    backend.OIDC_RP_CLIENT_ID = identity_provider.client_id
+    try:
+        endpoints = discover(identity_provider.issuer)
+        backend.OIDC_OP_USER_ENDPOINT = endpoints.get("userinfo_endpoint")
+        response = http.post(endpoints["token_endpoint"], headers={"Accept": "application/json"}, data={
+            "grant_type": "authorization_code", "code": request.GET.get("code", "")[:2000],
+            "redirect_uri": callback_url(), "client_id": identity_provider.client_id,
+            "client_secret": identity_provider.client_secret, "code_verifier": attempt["verifier"]})
+        if response.status_code != 200:
+            return _test_result(request, context, _(
+                "The token endpoint refused the code: HTTP %(status)s %(body)s. Check the client id and secret.")
+                % {"status": response.status_code, "body": response.text[:300]})
+        tokens = response.json()
+        claims = backend.verify_token(tokens.get("id_token"), nonce=attempt["nonce"])
+        claims = {**backend.get_userinfo(tokens.get("access_token"), tokens.get("id_token"), claims), **claims}
+    except SignInRefused as refusal:
+        return _test_result(request, context, str(refusal))
+    except (http.OutboundError, ValueError) as error:
+        return _test_result(request, context, _("The portal could not talk to the identity provider: %(error)s")
+                            % {"error": error})
+    return _test_result(request, context, None, describe_oidc_sign_in(identity_provider=identity_provider,
+                                                                      claims=claims))
+
+
+def _test_result(request, context, error, outcome=None):
+    return render(request, "accounts/identity_provider_test.html", {**context, "error": error, "outcome": outcome},
+                  status=200 if error is None else 400)

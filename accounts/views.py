@@ -6,16 +6,32 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
-from portal import ratelimit
+from portal import http, ratelimit
 
-from . import api_keys, selectors, services
-from .forms import ApiKeyForm, MemberAddForm, MemberRoleForm, PasswordSignInForm, ProfileForm, SignInForm
-from .models import ApiKey, Membership, MembershipInvitation
+from . import api_keys, oidc, selectors, services
+from .forms import (
+    GROUP_ROLE_CHOICES,
+    TIMEZONE_NAMES,
+    ApiKeyForm,
+    IdentityProviderForm,
+    MemberAddForm,
+    MemberBulkForm,
+    MemberRoleForm,
+    OrganizationSettingsForm,
+    PasswordSignInForm,
+    ProfileForm,
+    SignInForm,
+    TimezoneSaveForm,
+)
+from .models import ApiKey, IdentityProvider, Membership, MembershipInvitation, Organization
 from .oidc import SESSION_ACTIVE_ORG
 from .tenancy import get_scoped_or_404, organization_view
 
@@ -49,8 +65,8 @@ def sign_in(request):
         else:
             organization = selectors.organization_by_slug(identifier)
             if organization is None:
-                form.add_error("identifier", "No organization has that short name. Check the spelling, "
-                                             "or enter your work email address.")
+                form.add_error("identifier", _("No organization has that short name. Check the spelling, "
+                                               "or enter your work email address."))
             elif hasattr(organization, "identity_provider") and organization.identity_provider.enabled:
                 return redirect(reverse("oidc_authentication_init", args=[organization.slug]) + next_query)
             else:
@@ -105,42 +121,72 @@ def home(request):
 
 @organization_view()
 def member_list(request):
+    add_form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and add_form.is_valid():
+        try:
+            membership = services.membership_add(
+                organization=request.organization, added_by=request.membership, **add_form.cleaned_data)
+        except ValidationError as error:
+            add_form.add_error("email", error)
+        except PermissionDenied as error:
+            add_form.add_error(None, str(error))
+        else:
+            if isinstance(membership, MembershipInvitation):
+                messages.success(request, _("%(email)s already has an account, so they were sent an invitation. "
+                                            "They join once they accept it.") % {"email": membership.email})
+            else:
+                messages.success(request, _("%(email)s was added as %(role)s.") % {
+                    "email": membership.user.email, "role": membership.get_role_display()})
+            return redirect("member_list", request.organization.slug)
+    return _member_page(request, add_form=add_form)
+
+
+def _member_page(request, **context):
     search = request.GET.get("q", "").strip()
     page = Paginator(selectors.membership_list(organization=request.organization, search=search),
                      MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
-    add_form = MemberAddForm()
-    if request.method == "POST":
-        add_form = MemberAddForm(request.POST)
-        if add_form.is_valid():
-            try:
-                membership = services.membership_add(
-                    organization=request.organization, added_by=request.membership, **add_form.cleaned_data)
-            except ValidationError as error:
-                add_form.add_error("email", error)
-            except PermissionDenied as error:
-                add_form.add_error(None, str(error))
-            else:
-                if isinstance(membership, MembershipInvitation):
-                    messages.success(request, f"{membership.email} already has an account, so they were sent an "
-                                              "invitation. They join once they accept it.")
-                else:
-                    messages.success(request, f"{membership.user.email} was added as "
-                                              f"{membership.get_role_display()}.")
-                return redirect("member_list", request.organization.slug)
     pending = (MembershipInvitation.objects.of(request.organization)
                .filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
                if request.membership.can_manage_members else [])
     return render(request, "accounts/member_list.html", {
-        "page": page, "search": search, "add_form": add_form, "roles": Membership.Role.choices,
-        "pending": pending,
-    })
+        "page": page, "search": search, "roles": Membership.Role.choices, "pending": pending,
+        "add_form": MemberAddForm(), "bulk_form": MemberBulkForm(), **context})
+
+
+@organization_view(minimum_role=Membership.Role.ADMIN)
+@require_POST
+def member_bulk_add(request):
+    """A pasted list or a CSV: everyone is added, or nobody, with a report per row."""
+    form = MemberBulkForm(request.POST, request.FILES)
+    report = None
+    if form.is_valid():
+        try:
+            upload = form.cleaned_data["file"]
+            rows = (services.parse_member_csv(upload.read()) if upload
+                    else services.parse_member_lines(form.cleaned_data["people"]))
+            report, added = services.memberships_add_in_bulk(
+                organization=request.organization, rows=rows, added_by=request.membership,
+                default_role=form.cleaned_data["role"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if added:
+                invited = sum(1 for row in report if row.outcome == "invited")
+                messages.success(request, ngettext(
+                    "%(count)d person was added.", "%(count)d people were added.", len(report) - invited)
+                    % {"count": len(report) - invited} + (" " + ngettext(
+                        "%(count)d already had an account and was sent an invitation to accept.",
+                        "%(count)d already had an account and were sent an invitation to accept.", invited)
+                        % {"count": invited} if invited else ""))
+                return redirect("member_list", request.organization.slug)
+    return _member_page(request, bulk_form=form, report=report)
 
 
 def membership_invite(request, token):
     """/invites/<token>/: the emailed link; the person accepts signed in as the invited account."""
     invitation = services.membership_invitation_for_token(token)
     if invitation is None:
-        raise Http404("No such invitation.")
+        raise Http404(_("No such invitation."))
     if not invitation.is_open:
         state = "closed"
     elif not request.user.is_authenticated:
@@ -155,7 +201,7 @@ def membership_invite(request, token):
         except (ValidationError, PermissionDenied) as error:
             messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
         else:
-            messages.success(request, f"You joined {membership.organization.name}.")
+            messages.success(request, _("You joined %(name)s.") % {"name": membership.organization.name})
             return redirect("organization_home", membership.organization.slug)
     return render(request, "accounts/membership_invite.html", {"invitation": invitation, "state": state},
                   status=410 if state == "closed" else 200)
@@ -175,7 +221,8 @@ def member_change_role(request, member_code):
         except (ValidationError, PermissionDenied) as error:
             messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
         else:
-            messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+            messages.success(request, _("%(email)s is now %(role)s.") % {
+                "email": membership.user.email, "role": membership.get_role_display()})
     return redirect("member_list", request.organization.slug)
 
 
@@ -185,7 +232,7 @@ def member_remove(request, member_code):
                                    request.organization, code=member_code)
     leaving = membership.pk == request.membership.pk
     if not leaving and not request.membership.can_manage_members:
-        raise PermissionDenied("Only owners and admins remove members.")
+        raise PermissionDenied(_("Only owners and admins remove members."))
     if request.method == "POST":
         try:
             services.membership_remove(membership=membership, removed_by=request.membership)
@@ -193,9 +240,10 @@ def member_remove(request, member_code):
             messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
             return redirect("member_list", request.organization.slug)
         if leaving:
-            messages.success(request, f"You left {request.organization.name}.")
+            messages.success(request, _("You left %(name)s.") % {"name": request.organization.name})
             return redirect("home")
-        messages.success(request, f"{membership.user.email} was removed from {request.organization.name}.")
+        messages.success(request, _("%(email)s was removed from %(name)s.") % {
+            "email": membership.user.email, "name": request.organization.name})
         return redirect("member_list", request.organization.slug)
     return render(request, "accounts/member_remove_confirm.html", {"target": membership, "leaving": leaving})
 
@@ -205,7 +253,7 @@ def profile(request):
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Your profile was saved.")
+        messages.success(request, _("Your profile was saved."))
         return redirect("profile")
     return render(request, "accounts/profile.html", {"form": form})
 
@@ -247,6 +295,72 @@ def api_key_revoke(request, key_code):
     key = get_scoped_or_404(ApiKey, request.organization, code=key_code)
     if request.method == "POST":
         api_keys.api_key_revoke(key=key)
-        messages.success(request, f"The key “{key.name}” was revoked; calls with it now answer 401.")
+        messages.success(request, _("The key “%(name)s” was revoked; calls with it now answer 401.")
+                         % {"name": key.name})
         return redirect("api_key_list", request.organization.slug)
     return render(request, "accounts/api_key_revoke.html", {"key": key})
+
+
+# --- Organization settings -------------------------------------------------------------------------
+
+@organization_view(minimum_role=Membership.Role.ADMIN)
+def organization_settings(request):
+    # A copy: a refused form must not rename the organization in this page's header.
+    form = OrganizationSettingsForm(request.POST or None, instance=Organization.objects.get(pk=request.organization.pk))
+    if request.method == "POST" and form.is_valid():
+        services.organization_update(organization=request.organization, **form.cleaned_data)
+        messages.success(request, _("The organization's settings were saved."))
+        return redirect("organization_settings", request.organization.slug)
+    return render(request, "accounts/organization_settings.html", {
+        "form": form, "timezone_names": sorted(TIMEZONE_NAMES)})
+
+
+@login_required
+@require_POST
+def profile_timezone(request):
+    """The time-zone notice's "Use <zone>" button: the browser's zone becomes the person's own."""
+    form = TimezoneSaveForm(request.POST)
+    if not form.is_valid() or not form.cleaned_data["timezone"]:
+        return JsonResponse({"error": _("That is not a time zone name.")}, status=400)
+    request.user.timezone = form.cleaned_data["timezone"]
+    request.user.save(update_fields=["timezone"])
+    return JsonResponse({"timezone": request.user.timezone})
+
+
+# --- The organization's identity provider ----------------------------------------------------------
+
+@organization_view(minimum_role=Membership.Role.OWNER)
+def identity_provider_settings(request):
+    """Owners set up the organization's OpenID Connect provider; saving reads its discovery document."""
+    saved = IdentityProvider.objects.filter(organization=request.organization).first()
+    instance = saved or IdentityProvider(organization=request.organization)
+    form = IdentityProviderForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        try:
+            oidc.discover(form.cleaned_data["issuer"], refresh=True)
+        except http.OutboundError as error:
+            form.add_error("issuer", _("The portal could not read this issuer's discovery document: %(error)s")
+                           % {"error": error})
+        else:
+            form.save()
+            messages.success(request, _("The identity provider settings were saved. Use “Test sign-in” to try "
+                                        "them."))
+            return redirect("identity_provider_settings", request.organization.slug)
+    return render(request, "accounts/identity_provider.html", {
+        "form": form, "saved": saved, "callback_url": oidc.callback_url(), "group_roles": GROUP_ROLE_CHOICES,
+        "group_rows": form.group_rows + [{"name": "", "role": Membership.Role.MEMBER}]})
+
+
+@organization_view(minimum_role=Membership.Role.OWNER)
+@require_POST
+def identity_provider_test(request):
+    """Start a test sign-in with the saved settings; accounts/oidc.py shows the owner what came back."""
+    saved = IdentityProvider.objects.filter(organization=request.organization).first()
+    if saved is None:
+        raise Http404(_("No identity provider is set up yet."))
+    try:
+        return redirect(oidc.start_test_sign_in(request, saved))
+    except http.OutboundError as error:
+        messages.error(request, _("The portal could not read the issuer's discovery document: %(error)s")
+                       % {"error": error})
+        return redirect("identity_provider_settings", request.organization.slug)

@@ -18,6 +18,100 @@
     }
   });
 
+  // The zone this page's times are shown in (templates/accounts/timezone_notice.html), and the
+  // device's. Every <time datetime> gets the device's local time after it when the two differ.
+  var zoneNotice = document.getElementById("timezone-notice");
+  var deviceZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  var pageZone = zoneNotice && zoneNotice.getAttribute("data-page-zone");
+  var pageLanguage = document.documentElement.lang || undefined;
+  function canonicalZone(name) {
+    try { return new Intl.DateTimeFormat("en", {timeZone: name}).resolvedOptions().timeZone; }
+    catch (error) { return null; }
+  }
+  if (pageZone && deviceZone && canonicalZone(pageZone) && canonicalZone(pageZone) !== canonicalZone(deviceZone)) {
+    var yourTime = zoneNotice.getAttribute("data-your-time") || "({time})";
+    var timeOnly = {hour: "numeric", minute: "2-digit"};
+    var dayOnly = {year: "numeric", month: "numeric", day: "numeric"};
+    document.querySelectorAll("time[datetime]:not([data-local])").forEach(function (el) {
+      var value = el.getAttribute("datetime");
+      if (value.indexOf("T") === -1 && value.indexOf(" ") === -1) return;  // a date without a time
+      var when = new Date(value);
+      if (isNaN(when)) return;
+      function format(options, zone) {
+        return new Intl.DateTimeFormat(pageLanguage, Object.assign({timeZone: zone}, options)).format(when);
+      }
+      var sameDay = format(dayOnly, pageZone) === format(dayOnly, deviceZone);
+      var local = format(sameDay ? timeOnly : Object.assign({weekday: "short"}, dayOnly, timeOnly), deviceZone);
+      if (format(timeOnly, pageZone) === format(timeOnly, deviceZone) && sameDay) return;
+      var hint = document.createElement("small");
+      hint.className = "local-time";
+      hint.textContent = " " + yourTime.replace("{time}", local);
+      el.insertAdjacentElement("afterend", hint);
+    });
+
+    // Someone without a zone of their own is offered the device's, until they dismiss the offer.
+    var dismissedKey = "portal.timezoneNoticeDismissed";
+    var saveUrl = zoneNotice.getAttribute("data-save-url");
+    var dismissed = false;
+    try { dismissed = window.localStorage.getItem(dismissedKey) === "1"; } catch (error) { /* private mode */ }
+    if (saveUrl && !dismissed) {
+      var fill = function (template) {
+        return template.replace("{page}", pageZone.replace(/_/g, " ")).replace("{device}", deviceZone.replace(/_/g, " "));
+      };
+      zoneNotice.querySelector(".timezone-notice-text").textContent = fill(zoneNotice.getAttribute("data-message"));
+      var use = zoneNotice.querySelector(".timezone-use");
+      use.textContent = fill(zoneNotice.getAttribute("data-use-label"));
+      zoneNotice.hidden = false;
+      use.addEventListener("click", function () {
+        use.disabled = true;
+        var body = new URLSearchParams({timezone: deviceZone});
+        fetch(saveUrl, {method: "POST", body: body, credentials: "same-origin",
+                        headers: {"X-CSRFToken": csrfToken(zoneNotice)}}).then(function (response) {
+          if (response.ok) { window.location.reload(); } else { use.disabled = false; }
+        }, function () { use.disabled = false; });
+      });
+      zoneNotice.querySelector(".timezone-dismiss").addEventListener("click", function () {
+        try { window.localStorage.setItem(dismissedKey, "1"); } catch (error) { /* private mode */ }
+        zoneNotice.hidden = true;
+      });
+    }
+  }
+
+  // Copy buttons: data-copy-target names the input whose value goes to the clipboard.
+  document.querySelectorAll("button[data-copy-target]").forEach(function (button) {
+    var label = button.textContent;
+    button.addEventListener("click", function () {
+      var input = document.getElementById(button.getAttribute("data-copy-target"));
+      if (!input) return;
+      var done = function () {
+        button.textContent = button.getAttribute("data-copied-text") || label;
+        setTimeout(function () { button.textContent = label; }, 2000);
+      };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(input.value).then(done, function () { input.select(); });
+      } else {
+        input.select();
+      }
+    });
+  });
+
+  // Group → role rows on the identity-provider page: add one from the <template>, remove any.
+  var groupRows = document.querySelector("[data-group-rows]");
+  var groupTemplate = document.getElementById("group-row-template");
+  if (groupRows && groupTemplate) {
+    groupRows.addEventListener("click", function (event) {
+      var remove = event.target.closest("[data-remove-group-row]");
+      if (remove) remove.closest("tr").remove();
+    });
+    document.querySelectorAll("[data-add-group-row]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        groupRows.appendChild(groupTemplate.content.cloneNode(true));
+        var inputs = groupRows.querySelectorAll("input[name=group_name]");
+        inputs[inputs.length - 1].focus();
+      });
+    });
+  }
+
   // Read-only fields with a link or address to copy select themselves when clicked.
   document.querySelectorAll("input.copy[readonly]").forEach(function (input) {
     input.addEventListener("click", function () { input.select(); });

@@ -23,6 +23,7 @@ NOT_ORGANIZATION_SCOPED = {
     "password_reset_confirm": "guarded by a signed single-use token",
     "password_reset_complete": "static confirmation page",
     "profile": "the signed-in person's own profile",
+    "profile_timezone": "saves the signed-in person's own time zone",
     "membership_invite": "guarded by the invitation's secret token, accepted only as the invited account",
     "join": "guarded by the personal link's secret token",
     "join_opened": "guarded by the personal link's secret token",

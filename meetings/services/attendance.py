@@ -8,11 +8,11 @@ peer id the portal did not issue), so a stay that both sources saw counts once.
 
 import zoneinfo
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from ..models import Invitation, JoinSession, Meeting, Occurrence, Presence, Recording
@@ -156,11 +156,49 @@ class MonthUsage:
     meetings: int = 0
     participant_minutes: float = 0
     recording_hours: float = 0
+    # provider key -> meetings and participant minutes of that provider's rooms
+    by_provider: dict[str, "ProviderUsage"] = field(default_factory=dict)
+
+    def of_provider(self, key: str) -> "ProviderUsage":
+        return self.by_provider.setdefault(key, ProviderUsage(provider=key))
+
+
+@dataclass
+class ProviderUsage:
+    provider: str
+    meetings: int = 0
+    participant_minutes: float = 0
+
+
+def _sittings_held(organization, since: datetime) -> dict:
+    """When each sitting was actually held: its first arrival, with its meeting's provider.
+
+    A sitting counts where people met, not where it was scheduled: one ended (or held early) before
+    its scheduled start counts in the month it happened, and one nobody joined was not held at all,
+    even once its scheduled start has passed. Cancelled sittings never count."""
+    first: dict = {}
+    cancelled = Q(occurrence__status=Occurrence.Status.CANCELLED) | Q(
+        occurrence__meeting__status=Meeting.Status.CANCELLED)
+    sessions = (JoinSession.objects.filter(occurrence__meeting__organization=organization, admitted=True,
+                                           started_at__gte=since).exclude(cancelled)
+                .values("occurrence_id", "occurrence__meeting__provider").annotate(first=Min("started_at")))
+    for row in sessions:
+        first[row["occurrence_id"]] = (row["first"], row["occurrence__meeting__provider"])
+    presences = (Presence.objects.of(organization).filter(joined_at__gte=since)
+                 .exclude(occurrence__status=Occurrence.Status.CANCELLED)
+                 .exclude(meeting__status=Meeting.Status.CANCELLED)
+                 .values("occurrence_id", "meeting_id", "meeting__provider").annotate(first=Min("joined_at")))
+    for row in presences:
+        key = row["occurrence_id"] or ("meeting", row["meeting_id"])  # statistics not tied to a sitting
+        if key not in first or row["first"] < first[key][0]:
+            first[key] = (row["first"], row["meeting__provider"])
+    return first
 
 
 def monthly_usage(organization, *, months: int = 12, now: datetime | None = None) -> list[MonthUsage]:
     """Meetings held, participant minutes and recording hours per month, the last `months` months,
-    oldest first, in the organization's timezone."""
+    oldest first, in the organization's timezone. A meeting counts once someone was in it, in the
+    month they first were (see _sittings_held)."""
     now = now or timezone.now()
     zone = zoneinfo.ZoneInfo(organization.timezone or "UTC")
     local_now = now.astimezone(zone)
@@ -175,18 +213,19 @@ def monthly_usage(organization, *, months: int = 12, now: datetime | None = None
         return by_month.get((local.year, local.month))
 
     since = starts[0]
-    held = (Occurrence.objects.filter(meeting__organization=organization, start__gte=since, start__lte=now)
-            .exclude(status=Occurrence.Status.CANCELLED).exclude(meeting__status=Meeting.Status.CANCELLED)
-            .values_list("start", flat=True))
-    for start in held:
-        if month := bucket(start):
+    for held_at, provider in _sittings_held(organization, since).values():
+        if held_at <= now and (month := bucket(held_at)):
             month.meetings += 1
+            month.of_provider(provider).meetings += 1
     meetings = Meeting.objects.of(organization).filter(
-        Q(occurrences__start__gte=since - timedelta(days=1))).distinct()
-    for stays in _stays_by_person(meetings, now)[0].values():
+        Q(occurrences__start__gte=since - timedelta(days=1)) | Q(occurrences__end__gte=since)).distinct()
+    providers = dict(meetings.values_list("id", "provider"))
+    for (meeting_id, _person), stays in _stays_by_person(meetings, now)[0].items():
         for start, end in merge(stays):
             if start >= since and (month := bucket(start)):
-                month.participant_minutes += (end - start).total_seconds() / 60
+                minutes = (end - start).total_seconds() / 60
+                month.participant_minutes += minutes
+                month.of_provider(providers[meeting_id]).participant_minutes += minutes
     recordings = Recording.objects.of(organization).filter(status=Recording.Status.READY, started_at__gte=since)
     for started, seconds in recordings.values_list("started_at", "duration_seconds"):
         if month := bucket(started):

@@ -8,12 +8,13 @@ from django.contrib import messages
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.models import Membership
 from accounts.tenancy import organization_view
 
-from ..providers import get_provider
+from ..providers import get_provider, provider_choices
 from ..services import attendance
 from ..services.sync import request_sync
 from .hosts import _managed_meeting, _to_meeting_page
@@ -27,11 +28,11 @@ def meeting_sync(request, meeting_code):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if meeting.provider == "builtin" or meeting.provider_account is None:
-        messages.error(request, "This meeting is held on the built-in provider; there is nothing to sync.")
+        messages.error(request, _("This meeting is held on the built-in provider; there is nothing to sync."))
     else:
         request_sync(meeting)
-        messages.success(request, f"Syncing with {get_provider(meeting.provider).name}: recordings and attendance "
-                                  "appear here when it is done.")
+        messages.success(request, _("Syncing with %(provider)s: recordings and attendance appear here when it "
+                                    "is done.") % {"provider": get_provider(meeting.provider).name})
     return _to_meeting_page(meeting, "#attendance")
 
 
@@ -44,7 +45,8 @@ def attendance_csv(request, meeting_code):
     filename = f"attendance-{meeting.code}-{timezone.now():%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
-    writer.writerow(["Person", "Email", "Role", "Sessions", "First join (UTC)", "Last leave (UTC)", "Minutes"])
+    writer.writerow([_("Person"), _("Email"), _("Role"), _("Sessions"), _("First join (UTC)"), _("Last leave (UTC)"),
+                     _("Minutes")])
     for row in attendance.attendance(meeting):
         writer.writerow([_safe(row.name), _safe(row.email), row.role, row.sessions,
                          row.first_join.astimezone(UTC).strftime(CSV_TIME),
@@ -67,7 +69,20 @@ def usage(request):
         month.x, month.height = index * 60 + 8, round(110 * month.participant_minutes / peak)
         month.y = 128 - month.height  # under a line for the value, above one for the month
     return render(request, "meetings/usage.html", {
-        "tab": "usage", "months": months, "chart_width": len(months) * 60, "totals": {
+        "tab": "usage", "months": months, "chart_width": len(months) * 60, "providers": _by_provider(months),
+        "totals": {
             "meetings": sum(m.meetings for m in months),
             "participant_minutes": sum(m.participant_minutes for m in months),
             "recording_hours": sum(m.recording_hours for m in months)}})
+
+
+def _by_provider(months) -> list[dict]:
+    """The twelve months' meetings and minutes per provider, named as the provider names itself."""
+    names = dict(provider_choices())
+    totals: dict[str, dict] = {}
+    for month in months:
+        for key, usage in month.by_provider.items():
+            row = totals.setdefault(key, {"name": names.get(key, key), "meetings": 0, "participant_minutes": 0})
+            row["meetings"] += usage.meetings
+            row["participant_minutes"] += usage.participant_minutes
+    return sorted(totals.values(), key=lambda row: -row["participant_minutes"])

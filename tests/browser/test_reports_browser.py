@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from meetings.models import JoinSession, Presence, Recording
+from meetings.providers import get_provider
 from meetings.providers.gcore.provider import room_id
 
 from ..factories import (
@@ -20,6 +21,7 @@ from ..factories import (
     ProviderAccountFactory,
     UserFactory,
 )
+from .conftest import assert_accessible
 
 pytestmark = pytest.mark.browser
 TOKEN = "browser-stats-token"
@@ -115,6 +117,10 @@ def test_an_admin_syncs_reads_and_exports_attendance_and_sees_monthly_usage(page
     assert sum(1 for h in heights if h > 0) == 5  # this month, three built-in months, one earlier Gcore month
     this_month = page.locator("#usage-table tbody tr").first.locator("td").all_inner_texts()
     assert int(this_month[2]) == 133  # 60 + 43 + 30 participant minutes
+    assert this_month[1] == "1"  # the Board review; nobody met in the other sittings of this month
+    providers = page.locator("#usage-providers tbody tr td:first-child").all_inner_texts()
+    assert sorted(providers) == sorted([get_provider("builtin").name, get_provider("gcore").name])
+    assert_accessible(page, "the usage page")
     screenshot("usage-chart")
 
 
