@@ -32,6 +32,7 @@ from mozilla_django_oidc.middleware import SessionRefresh
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from portal import http
+from portal.site import absolute_reverse
 
 from .models import IdentityProvider
 from .services import SignInRefused, oidc_sign_in
@@ -124,6 +125,7 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
         return None
 
     def get_token(self, payload):
+        payload = {**payload, "redirect_uri": callback_url()}  # as sent with the authorization request
         response = http.post(self.OIDC_OP_TOKEN_ENDPOINT, data=payload, headers={"Accept": "application/json"})
         if response.status_code != 200:
             logger.info("token endpoint refused the code: HTTP %s", response.status_code)
@@ -206,7 +208,11 @@ class OrganizationOIDCStartView(OIDCAuthenticationRequestView):
         return super().get(request)
 
     def get_extra_params(self, request):
-        return {"prompt": "none"} if request.GET.get("prompt") == "none" else {}
+        # The callback address registered at the identity provider: SITE_URL's, not the request's Host.
+        params = {"redirect_uri": callback_url()}
+        if request.GET.get("prompt") == "none":
+            params["prompt"] = "none"
+        return params
 
 
 class OrganizationOIDCCallbackView(OIDCAuthenticationCallbackView):
@@ -266,7 +272,7 @@ def logout_view(request):
             end_session = None
         if end_session:
             params = {"client_id": identity_provider.client_id,
-                      "post_logout_redirect_uri": request.build_absolute_uri(reverse("login"))}
+                      "post_logout_redirect_uri": absolute_reverse("login")}
             if id_token:
                 params["id_token_hint"] = id_token
             redirect_to = f"{end_session}?{urlencode(params)}"
@@ -322,7 +328,7 @@ TEST_SECONDS = 600
 
 def callback_url() -> str:
     """The address to register at the identity provider, from the portal's one SITE_URL."""
-    return settings.SITE_URL.rstrip("/") + reverse("oidc_authentication_callback")
+    return absolute_reverse("oidc_authentication_callback")
 
 
 def start_test_sign_in(request, identity_provider: IdentityProvider) -> str:

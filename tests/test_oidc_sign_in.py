@@ -1,7 +1,7 @@
 """Sign-in through each organization's own identity provider, a real OIDC server over HTTP."""
 
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import pytest
 import requests
@@ -11,6 +11,12 @@ from accounts.models import Membership, OIDCIdentity, User
 from .factories import IdentityProviderFactory, MembershipFactory, UserFactory
 
 PORTAL = "http://testserver"
+
+
+@pytest.fixture(autouse=True)
+def _portal_address(settings):
+    """The callback address the portal registers and sends is SITE_URL's."""
+    settings.SITE_URL = PORTAL
 
 
 @pytest.fixture
@@ -62,6 +68,17 @@ def test_authorization_request_uses_pkce_state_and_nonce(client, acme_idp, idp_a
     assert params["code_challenge_method"] == ["S256"] and len(params["code_challenge"][0]) >= 43
     assert len(params["state"][0]) >= 32 and len(params["nonce"][0]) >= 32
     assert params["scope"] == ["openid email profile"]
+
+
+def test_behind_a_proxy_the_callback_is_the_sites_address_not_the_requests_host(client, acme_idp, idp_a, settings):
+    settings.ALLOWED_HOSTS = ["internal-web", "testserver"]
+    authorize = urlsplit(client.get("/oidc/acme/authenticate/", HTTP_HOST="internal-web:8000")["Location"])
+
+    assert parse_qs(authorize.query)["redirect_uri"] == [f"{PORTAL}/oidc/callback/"]
+    # and the code is exchanged with the same address, which the identity provider checks
+    idp_a.add_user("sam", email="sam@acme.test", groups=["hosts"])
+    response = come_back(client, idp_a.sign_in(urlunsplit(authorize), "sam"))
+    assert response.status_code == 302 and response["Location"] == "/o/acme/"
 
 
 def test_person_of_idp_a_lands_in_acme_with_mapped_role_and_cannot_reach_globex(

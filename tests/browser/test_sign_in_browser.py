@@ -22,7 +22,8 @@ def sign_in_at_idp(page, live_server, idp, identifier, *, password):
 
 
 @pytest.fixture
-def acme_with_idp(acme, idp_a, live_server):
+def acme_with_idp(acme, idp_a, live_server, settings):
+    settings.SITE_URL = live_server.url  # the callback address registered at the identity provider
     IdentityProviderFactory(organization=acme, issuer=idp_a.issuer, client_id="acme-browser",
                             client_secret="browser-secret", allowed_email_domains="acme.test",
                             group_roles={"hosts": "host"}, provision_unknown_users=True)
