@@ -219,8 +219,6 @@ def meet_now(request):
         return HttpResponseNotAllowed(["POST"])
     code = request.POST.get("room", "")
     room = Room.objects.of(request.organization).filter(code=code).first() if code else None
-    if room is None or not scheduling.may_manage(request.user, room, request.membership):
-        room = None
     title = request.POST.get("title", "").strip() or _("%(name)s's meeting") % {
         "name": request.user.display_name[:150]}
     try:
