@@ -205,7 +205,7 @@ class MeetingForm(SettingsFieldsMixin, forms.Form):
                  (480, _("8 hours"))]
     ESSENTIALS = ("title", "start", "duration", "timezone", "room", "kind", "frequency")
     REPEAT = ("weekdays", "count", "until")
-    MORE = ("end", "description", "provider", *[name for name in SETTINGS_FIELDS if name not in ("kind", "provider")])
+    MORE = ("description", "end", "provider", *[name for name in SETTINGS_FIELDS if name not in ("kind", "provider")])
     INVITES = ("invitees",)
 
     room = forms.ModelChoiceField(queryset=Room.objects.none(), to_field_name="code", empty_label=None,
