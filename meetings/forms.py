@@ -216,7 +216,8 @@ class MeetingForm(SettingsFieldsMixin, forms.Form):
     title = forms.CharField(max_length=200, validators=[validate_single_line], label=_("Title"))
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("Description"))
     start = LocalDateTimeField(label=_("Starts"))
-    duration = forms.TypedChoiceField(choices=DURATIONS, coerce=int, initial=60, required=False, label=_("Duration"))
+    duration = forms.TypedChoiceField(choices=[*DURATIONS, ("", _("Other: set when it ends"))],
+                                      coerce=int, empty_value=None, initial=60, required=False, label=_("Duration"))
     end = LocalDateTimeField(required=False, label=_("Or ends at"),
                              help_text=_("Instead of a duration, when the meeting ends."))
     timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES, label=_("Time zone"))

@@ -17,6 +17,19 @@
   if (frequency) frequency.addEventListener("change", showRepeat);
   showRepeat();
 
+  // "Other" duration: the end field (under "More options") says when it ends; typing an end means "other".
+  var duration = form.querySelector("select[name=duration]");
+  var end = form.querySelector("input[name=end]");
+  if (duration && end) {
+    duration.addEventListener("change", function () {
+      if (duration.value) return;
+      var more = end.closest("details");
+      if (more) more.open = true;
+      end.focus();
+    });
+    end.addEventListener("input", function () { if (end.value) duration.value = ""; });
+  }
+
   var defaultsNode = document.getElementById("room-defaults");
   var room = form.querySelector("select[name=room]");
   var shownRoom = form.querySelector("input[name=settings_from]");

@@ -140,7 +140,8 @@ def _create_own_room(request) -> Room:
 
 def _room_defaults(request) -> dict:
     """Each room's settings by code, for schedule.js to fill the settings fields when a room is picked."""
-    return {room.code: room.settings_dict() for room in Room.objects.of(request.organization)}
+    defaults = {room.code: room.settings_dict() for room in Room.objects.of(request.organization)}
+    return {"": Room(**NEW_ROOM_DEFAULTS).settings_dict(), **defaults}  # "": the host's first room, made on saving
 
 
 def _schedule_page(request, form, **context):
@@ -241,6 +242,14 @@ def _attach(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+def _length(meeting, zone) -> dict:
+    """A duration the form offers, so a new start moves the end along; else the end itself."""
+    minutes = meeting.duration.total_seconds() / 60
+    if minutes in {value for value, _label in MeetingForm.DURATIONS}:
+        return {"duration": int(minutes)}
+    return {"duration": None, "end": meeting.end.astimezone(zone).replace(tzinfo=None)}
+
+
 @organization_view(minimum_role=HOST)
 def meeting_edit(request, meeting_code):
     meeting = _managed_meeting(request, meeting_code)
@@ -250,9 +259,8 @@ def meeting_edit(request, meeting_code):
     else:
         form = MeetingForm(organization=request.organization, invitees=False, initial={
             "room": meeting.room.code, "title": meeting.title, "description": meeting.description,
-            "start": meeting.start.astimezone(zone).replace(tzinfo=None),
-            "end": meeting.end.astimezone(zone).replace(tzinfo=None), "timezone": meeting.timezone,
-            **choices_of(meeting.rrule, meeting.timezone), **meeting.settings_dict()})
+            "start": meeting.start.astimezone(zone).replace(tzinfo=None), **_length(meeting, zone),
+            "timezone": meeting.timezone, **choices_of(meeting.rrule, meeting.timezone), **meeting.settings_dict()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -108,6 +108,21 @@ def test_a_duration_sets_the_end(as_host, own_room):
     assert meeting.end - meeting.start == timedelta(minutes=30)
 
 
+def test_editing_offers_the_duration_so_a_new_start_moves_the_end_along(as_host, own_room):
+    as_host.post("/o/acme/meetings/new/", form(own_room))  # 45 minutes
+    meeting = Meeting.objects.get()
+    page = as_host.get(f"/o/acme/meetings/{meeting.code}/edit/").content.decode()
+    assert '<option value="45" selected>' in page and 'name="end" value=' not in page
+
+    later = meeting.start + timedelta(hours=2)
+    data = form(own_room, start=local(later), duration="45")
+    data.pop("end")
+    as_host.post(f"/o/acme/meetings/{meeting.code}/edit/", data)
+
+    meeting.refresh_from_db()
+    assert (meeting.start, meeting.end) == (later, later + timedelta(minutes=45))
+
+
 def test_a_start_typed_as_now_is_accepted_and_the_meeting_can_be_joined_at_once(as_host, own_room):
     start = timezone.now() - timedelta(minutes=10)
     response = as_host.post("/o/acme/meetings/new/", form(own_room, start=local(start),
