@@ -3,17 +3,24 @@ options", repeat details only for a repeat, a picked room's settings filled in, 
 step, and "Meet now" from the dashboard straight to the host's join link."""
 
 import re
+import zoneinfo
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from meetings.models import Meeting
+from meetings.models import Meeting, Room
 
-from ..factories import MembershipFactory, RoomFactory, UserFactory
+from ..factories import MeetingFactory, MembershipFactory, RoomFactory, UserFactory
 from .conftest import ARTIFACTS, assert_accessible
 
 pytestmark = pytest.mark.browser
+
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+WEEKDAY_CODES = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 DESKTOP = {"viewport": {"width": 1200, "height": 800}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
@@ -43,7 +50,7 @@ def field(page, label):
 
 
 def weekday_boxes(page):
-    return [field(page, day) for day in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")]
+    return [field(page, day) for day in WEEKDAY_NAMES]
 
 
 @pytest.mark.parametrize("device, shot", [(DESKTOP, "schedule-form"), (PHONE, "schedule-form-phone")])
@@ -140,3 +147,29 @@ def test_meet_now_on_the_dashboard_takes_the_host_into_a_meeting_starting_now(ne
     expect(page.get_by_role("button", name="Join")).to_be_enabled()
     meeting = Meeting.objects.get()
     assert meeting.title == "Hana Host's meeting" and meeting.room.name == "Hana's room"
+
+
+def test_editing_a_series_shows_its_rule_and_can_change_it(new_context, live_server, host):
+    start = (timezone.now() + timedelta(days=1)).replace(second=0, microsecond=0)
+    meeting = MeetingFactory(organization=host.memberships.get().organization, owner=host,
+                             room=Room.objects.get(name="Hana's room"), start=start, end=start + timedelta(minutes=30),
+                             rrule=f"FREQ=WEEKLY;BYDAY={WEEKDAY_CODES[start.astimezone(BERLIN).weekday()]};COUNT=4")
+    page = signed_in(new_context(**DESKTOP), live_server, host)
+    page.goto(f"{live_server.url}/o/acme/meetings/{meeting.code}/edit/")
+
+    expect(field(page, "Repeats")).to_have_value("weekly")
+    expect(field(page, WEEKDAY_NAMES[start.astimezone(BERLIN).weekday()])).to_be_checked()
+    expect(field(page, "Ends after (occurrences)")).to_have_value("4")
+    expect(field(page, "Duration")).to_have_value("30")
+    page.screenshot(path=str(ARTIFACTS / "schedule-form-edit.png"), full_page=True)
+    assert_accessible(page, "the edit form of a series")
+
+    field(page, "Repeats").select_option("daily")
+    expect(field(page, "Mon")).to_be_hidden()
+    field(page, "Ends after (occurrences)").fill("3")
+    page.get_by_role("button", name="Save and notify invitees").click()
+    expect(page.get_by_text("The meeting was updated")).to_be_visible()
+
+    meeting.refresh_from_db()
+    assert meeting.rrule == "FREQ=DAILY;COUNT=3"
+    assert [o.start - start for o in meeting.occurrences.all()] == [timedelta(days=n) for n in range(3)]
