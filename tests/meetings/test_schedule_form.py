@@ -178,6 +178,15 @@ def test_meet_now_makes_a_first_room_and_ignores_a_foreign_one(as_host, host):
     assert meeting.room.owner == host and meeting.room.organization.slug == "acme"
 
 
+@pytest.mark.parametrize("title", ["a\x00b", "x" * 201, "two\nlines"])
+def test_meet_now_with_a_bad_title_says_why_and_starts_nothing(as_host, own_room, title):
+    response = as_host.post("/o/acme/meet-now/", {"room": own_room.code, "title": title}, follow=True)
+
+    assert response.status_code == 200
+    assert "The meeting could not start" in response.content.decode()
+    assert not Meeting.objects.exists()
+
+
 def test_meet_now_needs_a_post_and_a_host(as_host, client, bob):
     assert as_host.get("/o/acme/meet-now/").status_code == 405
     client.force_login(bob.user)
