@@ -135,7 +135,8 @@ def _own_room(request) -> Room | None:
 def _create_own_room(request) -> Room:
     """Made when a first meeting is saved, never when the form is only shown."""
     return scheduling.room_create(organization=request.organization, owner=request.user,
-                                  name=f"{request.user.display_name[:100]}'s room", **NEW_ROOM_DEFAULTS)
+                                  name=_("%(name)s's room") % {"name": request.user.display_name[:100]},
+                                  **NEW_ROOM_DEFAULTS)
 
 
 def _room_defaults(request) -> dict:
