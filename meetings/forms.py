@@ -1,10 +1,12 @@
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, timedelta
+from email.utils import getaddresses
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TIMEZONE_CHOICES, Membership, User
@@ -14,6 +16,7 @@ from .models import INTERPRETATION_LANGUAGES, ROLES_BY_KIND, MeetingSettings, Pr
 from .providers import PROVIDERS, get_provider, provider_choices
 from .providers.base import COMMON_SETTINGS
 from .recurrence import WEEKDAYS, build_rrule
+from .services.invitations import ImportRow
 
 SETTINGS_FIELDS = list(MeetingSettings.SETTING_FIELDS)
 
@@ -22,11 +25,25 @@ SETTINGS_FIELDS = list(MeetingSettings.SETTING_FIELDS)
 SETTING_CAPABILITIES = {"waiting_room": "waiting_room", "recording_allowed": "recording"}
 CHOICE_CAPABILITIES = {"kind": {"webinar": "webinar"}}
 SETTING_LABELS = {
-    "controls_disabled": "Hide the room's main controls",
-    "hide_indicators": "Hide names and icons in tiles",
-    "start_fullscreen": "Start in full screen",
-    "sort_peers": "Move people with cameras on up",
-    "minimize_tiles": "Fit as many people on one screen",
+    "kind": _("Kind"),
+    "waiting_room": _("Waiting room"),
+    "raise_hand": _("Raise hand"),
+    "chat_enabled": _("Chat"),
+    "recording_allowed": _("Recording allowed"),
+    "max_broadcasters": _("Max broadcasters"),
+    "max_watchers": _("Max watchers"),
+    "region": _("Region"),
+    "interface_language": _("Interface language"),
+    "provider": _("Provider"),
+    "controls_disabled": _("Hide the room's main controls"),
+    "hide_indicators": _("Hide names and icons in tiles"),
+    "start_fullscreen": _("Start in full screen"),
+    "sort_peers": _("Move people with cameras on up"),
+    "minimize_tiles": _("Fit as many people on one screen"),
+}
+SETTING_HELP = {
+    "max_broadcasters": _("People with camera or microphone at once; 0 means the provider's limit."),
+    "max_watchers": _("Webinar viewers at once; 0 means no limit."),
 }
 
 
@@ -88,7 +105,7 @@ class LocalDateTimeField(forms.DateTimeField):
                 return datetime.strptime(value.strip(), fmt)
             except ValueError:
                 continue
-        raise ValidationError("Enter a date and time.", code="invalid")
+        raise ValidationError(_("Enter a date and time."), code="invalid")
 
 
 class SettingsFieldsMixin:
@@ -96,7 +113,8 @@ class SettingsFieldsMixin:
     a value the chosen provider does not honour is ignored (kept at its default), never an error."""
 
     def _setup_settings(self):
-        self.fields["provider"] = forms.ChoiceField(choices=provider_choices(), initial="builtin")
+        self.fields["provider"] = forms.ChoiceField(choices=provider_choices(), initial="builtin",
+                                                    label=SETTING_LABELS["provider"])
         self.fields["provider"].widget.attrs["data-provider-select"] = ""
         for name in ("max_broadcasters", "max_watchers"):
             self.fields[name].widget.attrs["min"] = 0
@@ -104,6 +122,8 @@ class SettingsFieldsMixin:
             self.fields[name].validators.append(MaxValueValidator(100_000))
         for name, label in SETTING_LABELS.items():
             self.fields[name].label = label
+        for name, text in SETTING_HELP.items():
+            self.fields[name].help_text = text
         for name in SETTINGS_FIELDS:
             if name != "provider":
                 _mark_providers(self.fields[name], providers_honouring(name))
@@ -127,6 +147,7 @@ class RoomForm(SettingsFieldsMixin, forms.ModelForm):
     class Meta:
         model = Room
         fields = ["name", *SETTINGS_FIELDS]
+        labels = {"name": _("Name")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -141,20 +162,70 @@ class RoomForm(SettingsFieldsMixin, forms.ModelForm):
         return cleaned
 
 
-class MeetingForm(SettingsFieldsMixin, forms.Form):
-    FREQUENCIES = [("", "Does not repeat"), ("daily", "Daily"), ("weekly", "Weekly"), ("monthly", "Monthly")]
+INVITEE_ROLES = {value for value, _label in Role.choices}
+INVITEES_MAX_LENGTH = 200_000
 
-    room = forms.ModelChoiceField(queryset=Room.objects.none(), to_field_name="code", empty_label=None)
-    title = forms.CharField(max_length=200, validators=[validate_single_line])
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    start = LocalDateTimeField()
-    end = LocalDateTimeField()
-    timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES)
-    frequency = forms.ChoiceField(choices=FREQUENCIES, required=False, label="Repeats")
+
+class InviteesField(forms.CharField):
+    """People to invite while scheduling, one per line: `Name <address>` or `address`, optionally
+    followed by `, role` and, for an interpreter, `, language`. Rows become the invitation import's
+    ImportRows, checked there against the new meeting (roles of its kind, duplicates)."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "placeholder": "Ada Lovelace <ada@example.com>, moderator"})
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=INVITEES_MAX_LENGTH, required=False, **kwargs)
+
+    def clean(self, value):
+        text = super().clean(value)
+        rows = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            if ">" in line:
+                address, _sep, rest = line.partition(">")
+                address += ">"
+            else:
+                address, _sep, rest = line.partition(",")
+            extra = [part.strip().lower() for part in rest.split(",") if part.strip()]
+            name, email = getaddresses([address])[0]
+            row = ImportRow(line=number, email=email or address.strip(), name=name.strip(),
+                            role=extra[0] if extra else "", language=extra[1] if len(extra) > 1 else "")
+            if len(extra) > 2:
+                row.problems.append(gettext("more after the address than a role and a language"))
+            rows.append(row)
+        return rows
+
+
+class MeetingForm(SettingsFieldsMixin, forms.Form):
+    FREQUENCIES = [("", _("Does not repeat")), ("daily", _("Daily")), ("weekly", _("Weekly")),
+                   ("monthly", _("Monthly"))]
+    DURATIONS = [(15, _("15 minutes")), (30, _("30 minutes")), (45, _("45 minutes")), (60, _("1 hour")),
+                 (90, _("1½ hours")), (120, _("2 hours")), (180, _("3 hours")), (240, _("4 hours")),
+                 (480, _("8 hours"))]
+    ESSENTIALS = ("title", "start", "duration", "timezone", "room", "kind", "frequency")
+    REPEAT = ("weekdays", "count", "until")
+    MORE = ("description", "end", "provider", *[name for name in SETTINGS_FIELDS if name not in ("kind", "provider")])
+    INVITES = ("invitees",)
+
+    room = forms.ModelChoiceField(queryset=Room.objects.none(), to_field_name="code", empty_label=None,
+                                  label=_("Room"), help_text=_("The meeting starts from the room's settings."))
+    # The room whose defaults the settings fields were filled from (schedule.js keeps it current):
+    # a setting still at that room's default follows the room finally chosen.
+    settings_from = forms.CharField(required=False, widget=forms.HiddenInput, max_length=40)
+    title = forms.CharField(max_length=200, validators=[validate_single_line], label=_("Title"))
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("Description"))
+    start = LocalDateTimeField(label=_("Starts"))
+    duration = forms.TypedChoiceField(choices=[*DURATIONS, ("", _("Other: set when it ends"))],
+                                      coerce=int, empty_value=None, initial=60, required=False, label=_("Duration"))
+    end = LocalDateTimeField(required=False, label=_("Or ends at"),
+                             help_text=_("Instead of a duration, when the meeting ends."))
+    timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES, label=_("Time zone"))
+    frequency = forms.ChoiceField(choices=FREQUENCIES, required=False, label=_("Repeats"))
     weekdays = forms.MultipleChoiceField(choices=WEEKDAYS, required=False, widget=forms.CheckboxSelectMultiple,
-                                         label="On (weekly)")
-    count = forms.IntegerField(min_value=1, max_value=200, required=False, label="Ends after (occurrences)")
-    until = forms.DateField(required=False, label="or ends on", widget=forms.DateInput(attrs={"type": "date"}))
+                                         label=_("On"))
+    count = forms.IntegerField(min_value=1, max_value=200, required=False, label=_("Ends after (occurrences)"))
+    until = forms.DateField(required=False, label=_("or ends on"), widget=forms.DateInput(attrs={"type": "date"}))
     kind = forms.ChoiceField(choices=MeetingSettings._meta.get_field("kind").choices)
     waiting_room = forms.BooleanField(required=False)
     raise_hand = forms.BooleanField(required=False)
@@ -170,38 +241,92 @@ class MeetingForm(SettingsFieldsMixin, forms.Form):
     start_fullscreen = forms.BooleanField(required=False)
     sort_peers = forms.BooleanField(required=False)
     minimize_tiles = forms.BooleanField(required=False)
+    invitees = InviteesField(label=_("Invite people"),
+                             help_text=_("Optional. One per line: Name <address> or address, optionally followed "
+                                         "by a comma and a role (and, for an interpreter, a language)."))
 
-    def __init__(self, *args, organization, series_fields=True, new_room_allowed=False, **kwargs):
+    def __init__(self, *args, organization, series_fields=True, new_room_allowed=False, invitees=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["room"].queryset = Room.objects.of(organization)
         if new_room_allowed:
             self.fields["room"].required = False
-            self.fields["room"].empty_label = "My own room"
+            self.fields["room"].empty_label = _("My own room")
         self._setup_settings()
         if not series_fields:
-            for name in ("frequency", "weekdays", "count", "until"):
+            for name in ("frequency", *self.REPEAT):
                 del self.fields[name]
+        if not invitees:
+            del self.fields["invitees"]
+
+    def _group(self, names):
+        return [self[name] for name in names if name in self.fields]
+
+    def essentials(self):
+        return self._group(self.ESSENTIALS)
+
+    def repeat_fields(self):
+        return self._group(self.REPEAT)
+
+    def more_fields(self):
+        return self._group(self.MORE)
+
+    def invite_fields(self):
+        return self._group(self.INVITES)
 
     def clean(self):
         cleaned = super().clean()
         self._ignore_unsupported_settings(cleaned)
-        tz = cleaned.get("timezone")
-        if tz and cleaned.get("start") and cleaned.get("end"):
-            zone = zoneinfo.ZoneInfo(tz)
-            cleaned["start"] = cleaned["start"].replace(tzinfo=zone)
-            cleaned["end"] = cleaned["end"].replace(tzinfo=zone)
-            if cleaned["end"] <= cleaned["start"]:
-                self.add_error("end", "The meeting must end after it starts.")
-        if "frequency" in self.fields and cleaned.get("frequency"):
-            if cleaned["frequency"] == "weekly" and not cleaned.get("weekdays"):
-                self.add_error("weekdays", "Choose the weekdays it repeats on.")
-            if not cleaned.get("count") and not cleaned.get("until"):
-                self.add_error("count", "Say when the series ends: after a number of occurrences or on a date.")
-            if cleaned.get("count") and cleaned.get("until"):
-                self.add_error("until", "Give either a number of occurrences or an end date, not both.")
-            if cleaned.get("until") and cleaned.get("start") and cleaned["until"] < cleaned["start"].date():
-                self.add_error("until", "The series cannot end before it starts.")
+        self._apply_room_defaults(cleaned)
+        self._clean_times(cleaned)
+        self._clean_repeat(cleaned)
         return cleaned
+
+    def _apply_room_defaults(self, cleaned: dict) -> None:
+        """Settings the host left at the defaults of the room the form showed take the chosen room's."""
+        room, shown_code = cleaned.get("room"), cleaned.get("settings_from")
+        if room is None or not shown_code or shown_code == room.code:
+            return
+        shown = self.fields["room"].queryset.filter(code=shown_code).first()
+        shown_defaults = shown.settings_dict() if shown else {}
+        for name, value in room.settings_dict().items():
+            if name in cleaned and name not in self._errors and cleaned[name] == shown_defaults.get(name):
+                cleaned[name] = value
+
+    def _clean_times(self, cleaned: dict) -> None:
+        tz, start = cleaned.get("timezone"), cleaned.get("start")
+        if not (tz and start):
+            return
+        zone = zoneinfo.ZoneInfo(tz)
+        cleaned["start"] = start.replace(tzinfo=zone)
+        if cleaned.get("end"):
+            cleaned["end"] = cleaned["end"].replace(tzinfo=zone)
+        elif cleaned.get("duration"):
+            cleaned["end"] = cleaned["start"] + timedelta(minutes=cleaned["duration"])
+        else:
+            self.add_error("duration", _("Choose how long the meeting lasts, or when it ends."))
+            return
+        if cleaned["end"] <= cleaned["start"]:
+            self.add_error("end", _("The meeting must end after it starts."))
+
+    def _clean_repeat(self, cleaned: dict) -> None:
+        if "frequency" not in self.fields:
+            return
+        if not cleaned.get("frequency"):  # the repeat fields are hidden then: what they hold does not count
+            for name in self.REPEAT:
+                self._errors.pop(name, None)
+                cleaned[name] = [] if name == "weekdays" else None
+            return
+        if cleaned["frequency"] != "weekly":
+            self._errors.pop("weekdays", None)
+            cleaned["weekdays"] = []
+        if cleaned["frequency"] == "weekly" and not cleaned.get("weekdays") and "weekdays" not in self._errors:
+            self.add_error("weekdays", _("Choose the weekdays it repeats on."))
+        if not cleaned.get("count") and not cleaned.get("until") and "count" not in self._errors:
+            self.add_error("count", _("Say when the series ends: after a number of occurrences or on a date."))
+        if cleaned.get("count") and cleaned.get("until"):
+            self.add_error("until", _("Give either a number of occurrences or an end date, not both."))
+        if cleaned.get("until") and cleaned.get("start") and cleaned["until"] < cleaned["start"].date():
+            self.add_error("until", _("The series cannot end before it starts."))
 
     def rrule(self) -> str:
         data = self.cleaned_data
@@ -213,9 +338,9 @@ class MeetingForm(SettingsFieldsMixin, forms.Form):
 
 
 class OccurrenceForm(forms.Form):
-    title = forms.CharField(max_length=200, validators=[validate_single_line])
-    start = LocalDateTimeField()
-    end = LocalDateTimeField()
+    title = forms.CharField(max_length=200, validators=[validate_single_line], label=_("Title"))
+    start = LocalDateTimeField(label=_("Starts"))
+    end = LocalDateTimeField(label=_("Ends"))
 
     def __init__(self, *args, timezone_name: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -227,7 +352,7 @@ class OccurrenceForm(forms.Form):
             cleaned["start"] = cleaned["start"].replace(tzinfo=self.zone)
             cleaned["end"] = cleaned["end"].replace(tzinfo=self.zone)
             if cleaned["end"] <= cleaned["start"]:
-                self.add_error("end", "The meeting must end after it starts.")
+                self.add_error("end", _("The meeting must end after it starts."))
         return cleaned
 
 

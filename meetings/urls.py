@@ -73,6 +73,7 @@ urlpatterns = [
     path("recordings/<str:recording_code>/media", recordings.recording_media, name="recording_media"),
     path("account/calendar/", calendar.calendar_settings, name="calendar_settings"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
+    path("o/<slug:org_slug>/meet-now/", hosts.meet_now, name="meet_now"),
 ]
 # Each provider's own callback endpoints (providers/<key>/urls.py), from the registry.
 urlpatterns += provider_urlpatterns()

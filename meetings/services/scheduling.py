@@ -22,6 +22,8 @@ from . import joining
 MIN_DURATION = timedelta(minutes=5)
 MAX_DURATION = timedelta(hours=24)
 MAX_AHEAD = timedelta(days=5 * 366)
+# A host who types "now" lands a few minutes in the past by the time the form is sent.
+PAST_START_GRACE = timedelta(minutes=15)
 
 
 def may_manage(user, meeting_or_room, membership: Membership) -> bool:
@@ -38,8 +40,8 @@ def _provider_account(organization, provider: str):
     account = (ProviderAccount.objects.of(organization).filter(provider=provider, enabled=True)
                .order_by("-is_default", "name").first())
     if account is None:
-        raise ValidationError({"provider": f"The organization has no {provider} account yet: an admin adds one "
-                                           "first, or choose the built-in provider."})
+        raise ValidationError({"provider": _("The organization has no %(provider)s account yet: an admin adds one "
+                                             "first, or choose the built-in provider.") % {"provider": provider}})
     return account
 
 
@@ -56,21 +58,22 @@ def _check_settings(settings: dict) -> None:
 
 def _check_times(start, end, *, new: bool) -> None:
     if end <= start:
-        raise ValidationError({"end": "The meeting must end after it starts."})
+        raise ValidationError({"end": _("The meeting must end after it starts.")})
     if not MIN_DURATION <= end - start <= MAX_DURATION:
-        raise ValidationError({"end": "A meeting lasts between 5 minutes and 24 hours."})
+        raise ValidationError({"end": _("A meeting lasts between 5 minutes and 24 hours.")})
     if start > timezone.now() + MAX_AHEAD:
-        raise ValidationError({"start": "A meeting starts within the next five years."})
-    if new and start < timezone.now() - timedelta(minutes=1):
-        raise ValidationError({"start": "A new meeting cannot start in the past."})
+        raise ValidationError({"start": _("A meeting starts within the next five years.")})
+    if new and start < timezone.now() - PAST_START_GRACE:
+        raise ValidationError({"start": _("A new meeting cannot start in the past (more than 15 minutes ago). "
+                                          "To meet right away, use “Meet now”.")})
 
 
 def _check_line(field: str, value: str, max_length: int) -> None:
     """Titles and names end up in email subjects and calendar lines: one line, within the column."""
     if not value.strip():
-        raise ValidationError({field: "This cannot be empty."})
+        raise ValidationError({field: _("This cannot be empty.")})
     if len(value) > max_length:
-        raise ValidationError({field: f"At most {max_length} characters."})
+        raise ValidationError({field: _("At most %(count)d characters.") % {"count": max_length}})
     try:
         validate_single_line(value)
     except ValidationError as error:
@@ -148,6 +151,16 @@ def meeting_schedule(*, organization, room: Room, owner, title: str, start, end,
     return meeting
 
 
+MEET_NOW_LENGTH = timedelta(hours=1)
+
+
+def meeting_start_now(*, organization, room: Room, owner, title: str, timezone_name: str) -> Meeting:
+    """A one-off meeting in the room from this minute for an hour, with the room's settings."""
+    start = timezone.now().replace(second=0, microsecond=0)
+    return meeting_schedule(organization=organization, room=room, owner=owner, title=title, start=start,
+                            end=start + MEET_NOW_LENGTH, timezone_name=timezone_name)
+
+
 def _notify_invitees(meeting: Meeting, kind: str, occurrence: Occurrence | None = None) -> None:
     from ..tasks import send_meeting_email
 
@@ -170,8 +183,8 @@ def meeting_update(*, meeting: Meeting, **changes) -> Meeting:
     if "provider" in changes and changes["provider"] != meeting.provider:
         if meeting.occurrences.filter(start__lte=timezone.now()).exists() or meeting.occurrences.exclude(
                 status=Occurrence.Status.SCHEDULED).exclude(status=Occurrence.Status.CANCELLED).exists():
-            raise ValidationError({"provider": "The meeting has already started, so its video provider can no "
-                                               "longer change; schedule a new meeting for another provider."})
+            raise ValidationError({"provider": _("The meeting has already started, so its video provider can no "
+                                                 "longer change; schedule a new meeting for another provider.")})
     if "provider" in changes:
         changes["provider_account"] = _provider_account(meeting.organization, settings["provider"])
     with transaction.atomic():
@@ -190,7 +203,7 @@ def meeting_update(*, meeting: Meeting, **changes) -> Meeting:
 def occurrence_update(*, occurrence: Occurrence, start, end, title: str = "") -> Occurrence:
     """Edit one occurrence; the series keeps its rule."""
     if occurrence.status in (Occurrence.Status.ENDED, Occurrence.Status.CANCELLED):
-        raise ValidationError("This occurrence has ended or was cancelled and can no longer be changed.")
+        raise ValidationError(_("This occurrence has ended or was cancelled and can no longer be changed."))
     if title:
         _check_line("title", title, TITLE_LENGTH)
     _check_times(start, end, new=start != occurrence.start)
@@ -280,7 +293,7 @@ def ownership_transfer(*, meeting_or_room, new_owner, organization) -> None:
     """Hand a meeting or room to another host of the organization (also for an owner who left)."""
     membership = Membership.objects.of(organization).filter(user=new_owner).first()
     if membership is None or not membership.has_role(Membership.Role.HOST):
-        raise PermissionDenied("The new owner must be a host, admin or owner of the organization.")
+        raise PermissionDenied(_("The new owner must be a host, admin or owner of the organization."))
     meeting_or_room.owner = new_owner
     meeting_or_room.save(update_fields=["owner"])
 

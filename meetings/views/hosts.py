@@ -34,7 +34,7 @@ from ..forms import (
 )
 from ..models import Invitation, Meeting, MeetingSync, Occurrence, Role, Room, Visibility
 from ..providers import get_provider
-from ..recurrence import describe
+from ..recurrence import choices_of, describe
 from ..services import attendance, scheduling
 from ..services import invitations as invitation_services
 from ..services import recordings as recording_services
@@ -94,7 +94,7 @@ def room_list(request):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"Room “{room.name}” was created.")
+            messages.success(request, _("Room “%(name)s” was created.") % {"name": room.name})
             return redirect("room_list", request.organization.slug)
     rooms = Room.objects.of(request.organization).select_related("owner")
     return render(request, "meetings/room_list.html", {"rooms": rooms, "form": form})
@@ -115,7 +115,7 @@ def room_edit(request, room_code):
             form.add_error(None, problems)
         else:
             form.save()
-            messages.success(request, "The room's defaults were saved. Meetings already scheduled keep theirs.")
+            messages.success(request, _("The room's defaults were saved. Meetings already scheduled keep theirs."))
             return redirect("room_list", request.organization.slug)
     return render(request, "meetings/room_form.html", {"room": room, "form": form, "transfer": transfer})
 
@@ -136,7 +136,33 @@ def _own_room(request) -> Room | None:
 def _create_own_room(request) -> Room:
     """Made when a first meeting is saved, never when the form is only shown."""
     return scheduling.room_create(organization=request.organization, owner=request.user,
-                                  name=f"{request.user.display_name[:100]}'s room", **NEW_ROOM_DEFAULTS)
+                                  name=_("%(name)s's room") % {"name": request.user.display_name[:100]},
+                                  **NEW_ROOM_DEFAULTS)
+
+
+def _room_defaults(request) -> dict:
+    """Each room's settings by code, for schedule.js to fill the settings fields when a room is picked."""
+    defaults = {room.code: room.settings_dict() for room in Room.objects.of(request.organization)}
+    return {"": Room(**NEW_ROOM_DEFAULTS).settings_dict(), **defaults}  # "": the host's first room, made on saving
+
+
+def _schedule_page(request, form, **context):
+    return render(request, "meetings/meeting_form.html", {
+        "form": form, "room_defaults": _room_defaults(request), **context})
+
+
+class _InviteesRefused(Exception):
+    """Raised inside the scheduling transaction so a refused invitee list leaves no meeting behind."""
+
+    def __init__(self, report):
+        self.report = report
+
+
+def _host_invitation(meeting, user):
+    invitation, _token = invitation_services.invitation_create(
+        meeting=meeting, email=user.email, role=Role.HOST,
+        display_name=invitation_services.fitted_name(user.display_name), send_email=False)
+    return invitation
 
 
 @organization_view(minimum_role=HOST)
@@ -149,29 +175,65 @@ def meeting_new(request):
         start = (timezone.now() + timedelta(hours=1)).astimezone(zoneinfo.ZoneInfo(_viewer_timezone(request)))
         start = start.replace(minute=0, second=0, microsecond=0)
         form = MeetingForm(organization=request.organization, initial={
-            "room": form_room.code if form_room.pk else "", "timezone": _viewer_timezone(request), "count": 10,
-            "start": start.replace(tzinfo=None), "end": (start + timedelta(hours=1)).replace(tzinfo=None),
-            **form_room.settings_dict()}, new_room_allowed=own_room is None)
+            "room": form_room.code if form_room.pk else "", "settings_from": form_room.code if form_room.pk else "",
+            "timezone": _viewer_timezone(request), "count": 10, "duration": 60,
+            "start": start.replace(tzinfo=None), **form_room.settings_dict()}, new_room_allowed=own_room is None)
+    report = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():  # a refused meeting leaves no new room behind
+            with transaction.atomic():  # a refused meeting or invitee list leaves nothing behind
                 meeting = scheduling.meeting_schedule(
                     organization=request.organization, room=data["room"] or own_room or _create_own_room(request),
                     owner=request.user, title=data["title"],
                     description=data["description"], start=data["start"], end=data["end"],
                     timezone_name=data["timezone"], rrule=form.rrule(), **form.settings())
+                _host_invitation(meeting, request.user)
+                invited = 0
+                if data.get("invitees"):
+                    report, imported = invitation_services.invitations_import(
+                        meeting=meeting, rows=data["invitees"], invited_by=request.user)
+                    if not imported:
+                        raise _InviteesRefused(report)
+                    invited = len(report)
         except ValidationError as error:
             _attach(form, error)
+        except _InviteesRefused as refused:
+            report = refused.report
+            form.add_error("invitees", _("Nobody was invited and nothing was scheduled: fix the refused rows."))
         else:
-            invitation_services.invitation_create(meeting=meeting, email=request.user.email, role=Role.HOST,
-                                                  display_name=invitation_services.fitted_name(request.user.display_name),
-                                                  send_email=False)
             count = meeting.occurrences.count()
-            suffix = f" ({count} occurrences)." if count > 1 else "."
-            messages.success(request, f"“{meeting.title}” is scheduled{suffix}")
+            scheduled = (ngettext("“%(title)s” is scheduled.", "“%(title)s” is scheduled (%(count)d occurrences).",
+                                  count) % {"title": meeting.title, "count": count})
+            if invited:
+                scheduled += " " + ngettext("%(count)d person was invited; their invitation email is on its way.",
+                                            "%(count)d people were invited; their invitation emails are on their way.",
+                                            invited) % {"count": invited}
+            messages.success(request, scheduled)
             return _to_meeting_page(meeting)
-    return render(request, "meetings/meeting_form.html", {"form": form, "new": True})
+    return _schedule_page(request, form, new=True, report=report)
+
+
+@organization_view(minimum_role=HOST)
+def meet_now(request):
+    """A meeting from now for an hour, in the room picked on the schedule form or the host's own,
+    and straight to the host's join link."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    code = request.POST.get("room", "")
+    room = Room.objects.of(request.organization).filter(code=code).first() if code else None
+    title = request.POST.get("title", "").strip() or _("%(name)s's meeting") % {
+        "name": request.user.display_name[:150]}
+    try:
+        with transaction.atomic():
+            meeting = scheduling.meeting_start_now(
+                organization=request.organization, room=room or _own_room(request) or _create_own_room(request),
+                owner=request.user, title=title, timezone_name=_viewer_timezone(request))
+            own = _host_invitation(meeting, request.user)
+    except ValidationError as error:
+        messages.error(request, _("The meeting could not start: %(problem)s") % {"problem": _errors(error)})
+        return redirect("organization_home", request.organization.slug)
+    return redirect("join", links.invitation_token(own))
 
 
 def _attach(form, error: ValidationError) -> None:
@@ -182,31 +244,37 @@ def _attach(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+def _length(meeting, zone) -> dict:
+    """A duration the form offers, so a new start moves the end along; else the end itself."""
+    minutes = meeting.duration.total_seconds() / 60
+    if minutes in {value for value, _label in MeetingForm.DURATIONS}:
+        return {"duration": int(minutes)}
+    return {"duration": None, "end": meeting.end.astimezone(zone).replace(tzinfo=None)}
+
+
 @organization_view(minimum_role=HOST)
 def meeting_edit(request, meeting_code):
     meeting = _managed_meeting(request, meeting_code)
     zone = zoneinfo.ZoneInfo(meeting.timezone)
     if request.method == "POST":
-        form = MeetingForm(request.POST, organization=request.organization, series_fields=False)
+        form = MeetingForm(request.POST, organization=request.organization, invitees=False)
     else:
-        form = MeetingForm(organization=request.organization, series_fields=False, initial={
+        form = MeetingForm(organization=request.organization, invitees=False, initial={
             "room": meeting.room.code, "title": meeting.title, "description": meeting.description,
-            "start": meeting.start.astimezone(zone).replace(tzinfo=None),
-            "end": meeting.end.astimezone(zone).replace(tzinfo=None), "timezone": meeting.timezone,
-            **meeting.settings_dict()})
+            "start": meeting.start.astimezone(zone).replace(tzinfo=None), **_length(meeting, zone),
+            "timezone": meeting.timezone, **choices_of(meeting.rrule, meeting.timezone), **meeting.settings_dict()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             scheduling.meeting_update(meeting=meeting, room=data["room"], title=data["title"],
                                       description=data["description"], start=data["start"], end=data["end"],
-                                      timezone=data["timezone"], **form.settings())
+                                      timezone=data["timezone"], rrule=form.rrule(), **form.settings())
         except ValidationError as error:
             _attach(form, error)
         else:
-            messages.success(request, "The meeting was updated and invitees were sent the change.")
+            messages.success(request, _("The meeting was updated and invitees were sent the change."))
             return _to_meeting_page(meeting)
-    return render(request, "meetings/meeting_form.html", {"form": form, "meeting": meeting,
-                                                          "transfer": TransferForm(organization=request.organization)})
+    return _schedule_page(request, form, meeting=meeting, transfer=TransferForm(organization=request.organization))
 
 
 @organization_view(minimum_role=HOST)
@@ -262,7 +330,7 @@ def occurrence_edit(request, meeting_code, occurrence_code):
         except ValidationError as error:
             _attach(form, error)
         else:
-            messages.success(request, "This occurrence was changed; the rest of the series is as it was.")
+            messages.success(request, _("This occurrence was changed; the rest of the series is as it was."))
             return _to_meeting_page(meeting)
     return render(request, "meetings/occurrence_form.html", {"form": form, "occurrence": occurrence,
                                                              "meeting": meeting})

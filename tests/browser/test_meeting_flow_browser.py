@@ -48,7 +48,7 @@ def test_host_schedules_invites_and_an_invitee_joins_from_the_email(new_context,
     start = (timezone.now() + timedelta(minutes=10)).astimezone(BERLIN)
     page.get_by_label("Title").fill("Design review")
     page.fill("input[name=start]", start.strftime("%Y-%m-%dT%H:%M"))
-    page.fill("input[name=end]", (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.select_option("select[name=duration]", "60")
     page.select_option("select[name=frequency]", "weekly")
     page.check(f"input[name=weekdays][value={WEEKDAY_CODES[start.weekday()]}]")
     page.fill("input[name=count]", "3")

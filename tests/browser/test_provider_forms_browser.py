@@ -50,6 +50,7 @@ def host(acme):
 def test_the_schedule_form_shows_gcore_options_only_while_gcore_is_chosen(page, live_server, host, small_calls):
     signed_in(page, live_server, host)
     page.goto(f"{live_server.url}/o/acme/meetings/new/")
+    page.get_by_text("More options").click()  # the provider and its options wait there
     gcore_only = [page.get_by_label("Region"), page.get_by_label("Interface language"),
                   page.get_by_label("Start in full screen"), page.get_by_label("Hide the room's main controls")]
     provider = page.locator("select[name=provider]")

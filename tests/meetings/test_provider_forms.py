@@ -118,7 +118,7 @@ def test_the_schedule_form_names_gcore_options_as_gcore_only_and_drops_the_gcore
     assert {"title", "start", "kind", "waiting_room", "chat_enabled", "max_broadcasters"} <= builtin
     assert set(GCORE_ONLY) <= fields.shown_for("gcore")
     assert "(Gcore)" not in "".join(fields.labels.values())
-    assert fields.labels["start_fullscreen"].strip() == "Start in full screen:"
+    assert fields.labels["start_fullscreen"].strip() == "Start in full screen"  # a box, its label after it
 
 
 def test_the_room_forms_mark_gcore_options_the_same_way(as_host, host, acme):

@@ -132,7 +132,8 @@ def test_editing_the_series_moves_future_occurrences_but_not_one_edited_on_its_o
     with django_capture_on_commit_callbacks(execute=True):
         as_host.post(f"/o/acme/meetings/{meeting.code}/edit/", form(
             room, title="Team sync (new time)", start=next_monday_at(10).strftime("%Y-%m-%dT%H:%M"),
-            end=(next_monday_at(10) + timedelta(minutes=45)).strftime("%Y-%m-%dT%H:%M")))
+            end=(next_monday_at(10) + timedelta(minutes=45)).strftime("%Y-%m-%dT%H:%M"),
+            frequency="weekly", weekdays=["MO"], count=4))
 
     meeting.refresh_from_db()
     by_slot = {o.original_start: o for o in meeting.occurrences.all()}
