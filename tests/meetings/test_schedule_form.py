@@ -228,7 +228,7 @@ def test_one_bad_invitee_row_schedules_nothing_and_reports_each_row(as_host, hos
     assert response.status_code == 200
     assert "Nobody was invited and nothing was scheduled" in page
     assert "not a valid email address" in page and "also on line 1" in page
-    assert "is not a role in a call" in page and "An interpreter needs a language" in page
+    assert "is not a role in this meeting" in page and "An interpreter needs the language" in page
     assert 'value="Kept title"' in page and "not-an-address" in page  # what was typed stays
     assert not Meeting.objects.exists() and not Invitation.objects.exists()
     assert not Room.objects.exists()  # nor the host's first room

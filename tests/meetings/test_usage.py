@@ -82,7 +82,7 @@ def test_usage_by_provider_uses_the_providers_names(client, acme, alice, at_now)
     client.force_login(alice.user)
     page = client.get("/o/acme/usage/").content.decode()
 
-    names = dict(provider_choices())
+    names = {key: str(name) for key, name in provider_choices()}
     rows = page.split('id="usage-providers"')[1]
     assert names["gcore"] in rows and names["builtin"] in rows
     assert rows.index(names["gcore"]) < rows.index(names["builtin"])  # most minutes first
