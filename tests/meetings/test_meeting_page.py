@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from meetings.models import JoinLink, Occurrence
 
-from ..factories import InvitationFactory, MeetingFactory
+from ..factories import InvitationFactory, MeetingFactory, RoomFactory
 
 
 @pytest.fixture
@@ -122,3 +122,11 @@ def test_a_calls_role_menus_offer_only_a_calls_roles(as_owner, meeting):
 
     assert '<option value="participant"' in invitees and '<option value="speaker"' not in invitees
     assert '<option value="viewer"' not in invitees
+
+
+def test_rooms_are_listed_with_their_providers_name_in_words(as_owner, alice):
+    RoomFactory(organization=alice.organization, owner=alice.user, name="Studio", provider="builtin")
+
+    page = as_owner.get(f"/o/{alice.organization.slug}/rooms/").content.decode()
+
+    assert "Built-in (peer-to-peer)" in page and ">builtin<" not in page
