@@ -52,6 +52,7 @@ def organization_view(minimum_role: str = "member"):
     Someone who is not a member gets 404, as if the organization did not exist; a member whose role
     is too low gets 403 (they know the organization exists).
     """
+    from .i18n import activate_for
     from .models import Membership
 
     def decorator(view):
@@ -72,6 +73,7 @@ def organization_view(minimum_role: str = "member"):
                 request.session["organization_timezone"] = membership.organization.timezone
             if not request.user.timezone:
                 timezone.activate(zoneinfo.ZoneInfo(membership.organization.timezone))
+            activate_for(request, membership.organization)
             return view(request, *args, **kwargs)
 
         return wrapper
