@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .. import calendar, links
 from ..emails import join_url
@@ -33,7 +34,7 @@ def calendar_settings(request):
                 feed.generation += 1  # the previous address stops working
             _set_hash(feed)
             feed.save()
-        messages.success(request, "Your calendar address is ready. Any earlier address no longer works.")
+        messages.success(request, _("Your calendar address is ready. Any earlier address no longer works."))
         return redirect("calendar_settings")
     return render(request, "meetings/calendar_settings.html", {"feed_url": _feed_url(request, feed) if feed else None})
 
