@@ -10,13 +10,13 @@ from .models import ApiKey, Membership, User
 
 class SignInForm(forms.Form):
     identifier = forms.CharField(
-        label="Work email or organization short name", max_length=254,
+        label=_("Work email or organization short name"), max_length=254,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username",
-                                      "placeholder": "you@example.com or your-organization"}))
+                                      "placeholder": _("you@example.com or your-organization")}))
 
 
 class PasswordSignInForm(AuthenticationForm):
-    username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+    username = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "username"}))
 
 
 class MemberAddForm(forms.Form):

@@ -21,15 +21,15 @@ from portal.validators import validate_public_hostname, validate_single_line
 
 # The languages the Gcore seed lists for interpretation channels.
 INTERPRETATION_LANGUAGES = [
-    ("zh", "Chinese"), ("nl", "Dutch"), ("en", "English"), ("fr", "French"), ("de", "German"),
-    ("lb", "Luxembourgian"), ("pt", "Portuguese"), ("ru", "Russian"), ("es", "Spanish"),
-    ("sv", "Swedish"), ("uk", "Ukrainian"),
+    ("zh", _("Chinese")), ("nl", _("Dutch")), ("en", _("English")), ("fr", _("French")), ("de", _("German")),
+    ("lb", _("Luxembourgian")), ("pt", _("Portuguese")), ("ru", _("Russian")), ("es", _("Spanish")),
+    ("sv", _("Swedish")), ("uk", _("Ukrainian")),
 ]
 # Interface languages of the embedded room (the seed's &lang values).
-INTERFACE_LANGUAGES = [("", "The person's browser language"), ("en", "English"), ("fr", "French"),
-                       ("de", "German"), ("lb", "Luxembourgian"), ("ru", "Russian")]
+INTERFACE_LANGUAGES = [("", _("The person's browser language")), ("en", _("English")), ("fr", _("French")),
+                       ("de", _("German")), ("lb", _("Luxembourgian")), ("ru", _("Russian"))]
 # Regions: the seed's server list.
-REGIONS = [("serv0", "Luxembourg"), ("serv1", "Australia"), ("serv2", "USA"), ("serv3", "Singapore")]
+REGIONS = [("serv0", _("Luxembourg")), ("serv1", _("Australia")), ("serv2", _("USA")), ("serv3", _("Singapore"))]
 
 
 def new_ical_uid() -> str:

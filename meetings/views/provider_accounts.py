@@ -35,8 +35,10 @@ def _callback_urls(account) -> dict:
 
 @organization_view(minimum_role=ADMIN)
 def account_list(request):
-    return render(request, "meetings/provider_accounts.html", {
-        "tab": "providers", "accounts": ProviderAccount.objects.of(request.organization)})
+    accounts = list(ProviderAccount.objects.of(request.organization))
+    for account in accounts:
+        account.provider_name = PROVIDERS[account.provider].name if account.provider in PROVIDERS else account.provider
+    return render(request, "meetings/provider_accounts.html", {"tab": "providers", "accounts": accounts})
 
 
 @organization_view(minimum_role=ADMIN)
