@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from ...models import Meeting, ProviderRoom
 from ..base import (
@@ -73,9 +74,9 @@ class VideoSDKProvider(Provider):
     def account_problems(self, values: dict) -> dict[str, str]:
         problems = {}
         if not values.get("api_key"):
-            problems["api_key"] = "Paste the API key from your VideoSDK dashboard (API keys)."
+            problems["api_key"] = _("Paste the API key from your VideoSDK dashboard (API keys).")
         if not values.get("api_secret"):
-            problems["api_secret"] = "Paste the secret that goes with the API key."  # noqa: S105
+            problems["api_secret"] = _("Paste the secret that goes with the API key.")
         return problems
 
     # --- rooms -----------------------------------------------------------------------------------
