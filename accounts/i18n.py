@@ -45,6 +45,14 @@ def language_for(request, organization=None) -> str:
     return supported(organization_locale) or settings.LANGUAGE_CODE
 
 
+def language_of(user=None, organization=None) -> str:
+    """The language to write to someone outside a request (emails, .ics files): their own setting,
+    else the organization's locale, else English. Use it as ``translation.override(language_of(...))``."""
+    own = getattr(user, "language", "") if user is not None else ""
+    return (supported(own) or supported(getattr(organization, "default_locale", None))
+            or settings.LANGUAGE_CODE)
+
+
 def activate_for(request, organization) -> None:
     """Speak the language of a page that belongs to ``organization`` (an org page, a join link).
 

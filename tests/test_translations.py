@@ -16,6 +16,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import dateformat, timezone, translation
 
+from accounts.i18n import language_of
 from accounts.models import TIMEZONE_CHOICES
 from meetings.providers import PROVIDERS
 
@@ -102,6 +103,15 @@ def test_dates_follow_the_language(acme_member, alice):
     assert "Mo, 3. März 2031, 09:00" in pages["de"]
     assert "lun 3 mars 2031, 09:00" in pages["fr"]
     assert "lun 3 de marzo de 2031, 09:00" in pages["es"]
+
+
+def test_emails_speak_the_persons_language_else_the_organizations(alice):
+    assert language_of(alice.user, alice.organization) == "en"
+    alice.organization.default_locale = "es"
+    assert language_of(alice.user, alice.organization) == "es" and language_of(None, alice.organization) == "es"
+    alice.user.language = "de"
+    assert language_of(alice.user, alice.organization) == "de" and language_of(alice.user) == "de"
+    assert language_of() == "en"
 
 
 # --- The switcher -------------------------------------------------------------------------------
