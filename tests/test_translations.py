@@ -114,6 +114,19 @@ def test_emails_speak_the_persons_language_else_the_organizations(alice):
     assert language_of() == "en"
 
 
+def test_the_403_page_says_whose_page_it_is_in_the_persons_language(alice):
+    member = MembershipFactory(organization=alice.organization, role="member", user=UserFactory(email="mo@acme.test"))
+    client = Client(HTTP_ACCEPT_LANGUAGE="de")
+    client.force_login(member.user)
+
+    response = client.get("/o/acme/providers/")
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Diese Seite ist nicht für Sie" in page
+    assert "Diese Seite ist für Administratoren und Inhaber der Organisation." in page
+
+
 # --- The switcher -------------------------------------------------------------------------------
 
 
