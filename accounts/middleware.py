@@ -1,5 +1,6 @@
 import zoneinfo
 
+from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 
@@ -31,7 +32,9 @@ class LanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        language = i18n.language_for(request)
+        # The REST API is for programs: it answers in English whatever the caller's headers say.
+        api = request.path_info.startswith("/api/")
+        language = settings.LANGUAGE_CODE if api else i18n.language_for(request)
         translation.activate(language)
         request.LANGUAGE_CODE = language
         try:

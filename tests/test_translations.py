@@ -15,7 +15,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import dateformat, timezone, translation
+from rest_framework.test import APIClient
 
+from accounts.api_keys import api_key_create
 from accounts.i18n import language_of
 from accounts.models import TIMEZONE_CHOICES
 from meetings.providers import PROVIDERS
@@ -125,6 +127,20 @@ def test_the_403_page_says_whose_page_it_is_in_the_persons_language(alice):
     page = response.content.decode()
     assert "Diese Seite ist nicht für Sie" in page
     assert "Diese Seite ist für Administratoren und Inhaber der Organisation." in page
+
+
+def test_the_rest_api_stays_english(alice):
+    _key, raw = api_key_create(organization=alice.organization, created_by=alice.user, name="LMS",
+                               scopes=("read", "write"))
+    program = APIClient(HTTP_ACCEPT_LANGUAGE="de")
+    program.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    alice.user.language = "fr"
+    alice.user.save()
+
+    response = program.post("/api/v1/rooms", {"name": "two\nlines"}, format="json")
+
+    assert response.status_code == 400 and response["Content-Language"] == "en"
+    assert "Use a single line without control characters." in response.content.decode()
 
 
 # --- The switcher -------------------------------------------------------------------------------
