@@ -3,6 +3,7 @@ import zoneinfo
 from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
@@ -36,9 +37,13 @@ class MemberRoleForm(forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
+    language = forms.ChoiceField(
+        label=_("Language"), required=False,
+        choices=[("", _("Automatic: your browser's, else the organization's"))] + list(settings.LANGUAGES))
+
     class Meta:
         model = User
-        fields = ["full_name", "timezone"]
+        fields = ["full_name", "timezone", "language"]
 
 
 

@@ -1,6 +1,10 @@
 import zoneinfo
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
+
+from . import i18n
 
 
 class UserTimezoneMiddleware:
@@ -19,3 +23,24 @@ class UserTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class LanguageMiddleware:
+    """Activate the request's language (see language_for) and say which one the response speaks."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # The REST API is for programs: it answers in English whatever the caller's headers say.
+        api = request.path_info.startswith("/api/")
+        language = settings.LANGUAGE_CODE if api else i18n.language_for(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        try:
+            response = self.get_response(request)
+            response.headers.setdefault("Content-Language", translation.get_language())
+            patch_vary_headers(response, ["Accept-Language", "Cookie"])
+            return response
+        finally:
+            translation.deactivate()

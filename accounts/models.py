@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.validators import validate_slug
 from django.db import models
 from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
 
 from portal.crypto import EncryptedTextField
 from portal.validators import validate_single_line
@@ -47,10 +48,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(max_length=150, blank=True, validators=[validate_single_line])
     timezone = models.CharField(
         max_length=64, blank=True, choices=TIMEZONE_CHOICES,
-        help_text="Times are shown in this zone; empty means the organization's.",
+        help_text=_("Times are shown in this zone; empty means the organization's."),
+    )
+    language = models.CharField(
+        max_length=10, blank=True, choices=settings.LANGUAGES,
+        help_text=_("Pages and emails are in this language; empty means the browser's, else the organization's."),
     )
     is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False, help_text="May sign in to the operators' admin.")
+    is_staff = models.BooleanField(default=False, help_text=_("May sign in to the operators' admin."))
     date_joined = models.DateTimeField(default=now)
 
     objects = UserManager()
@@ -74,7 +79,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Organization(models.Model):
     name = models.CharField(max_length=120, validators=[validate_single_line])
     slug = models.SlugField(max_length=50, unique=True, validators=[validate_slug],
-                            help_text="Short name used in addresses and on the sign-in page.")
+                            help_text=_("Short name used in addresses and on the sign-in page."))
     timezone = models.CharField(max_length=64, default="UTC", choices=TIMEZONE_CHOICES)
     default_locale = models.CharField(max_length=10, default="en", choices=LOCALE_CHOICES)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -88,10 +93,10 @@ class Organization(models.Model):
 
 class Membership(TenantModel):
     class Role(models.TextChoices):
-        OWNER = "owner", "Owner"
-        ADMIN = "admin", "Admin"
-        HOST = "host", "Host"
-        MEMBER = "member", "Member"
+        OWNER = "owner", _("Owner")
+        ADMIN = "admin", _("Admin")
+        HOST = "host", _("Host")
+        MEMBER = "member", _("Member")
 
     # Higher number, more rights: used to compare roles and to pick the strongest mapped group.
     RANK = {Role.MEMBER: 0, Role.HOST: 1, Role.ADMIN: 2, Role.OWNER: 3}
@@ -123,22 +128,22 @@ class IdentityProvider(TenantModel):
     organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="identity_provider")
     enabled = models.BooleanField(default=True)
     issuer = models.URLField(
-        help_text="The issuer URL; its /.well-known/openid-configuration must name the same issuer.")
+        help_text=_("The issuer URL; its /.well-known/openid-configuration must name the same issuer."))
     client_id = models.CharField(max_length=255)
-    client_secret = EncryptedTextField(blank=True, help_text="Stored encrypted; never shown again.")
+    client_secret = EncryptedTextField(blank=True, help_text=_("Stored encrypted; never shown again."))
     scopes = models.CharField(max_length=255, default="openid email profile")
     allowed_email_domains = models.CharField(
         max_length=500, blank=True,
-        help_text="Comma-separated. People of these domains are sent to this provider from the sign-in "
-                  "page; when set, only verified addresses of these domains may sign in.")
+        help_text=_("Comma-separated. People of these domains are sent to this provider from the sign-in "
+                    "page; when set, only verified addresses of these domains may sign in."))
     groups_claim = models.CharField(max_length=100, blank=True, default="groups",
-                                    help_text="The claim that lists the person's groups.")
+                                    help_text=_("The claim that lists the person's groups."))
     group_roles = models.JSONField(
         default=dict, blank=True,
-        help_text='Group to membership role, e.g. {"portal-admins": "admin", "teachers": "host"}. '
-                  "When set, the role is taken from the groups at every sign-in.")
+        help_text=_('Group to membership role, e.g. {"portal-admins": "admin", "teachers": "host"}. '
+                    "When set, the role is taken from the groups at every sign-in."))
     provision_unknown_users = models.BooleanField(
-        default=False, help_text="Create a member at first sign-in for people the portal does not know yet.")
+        default=False, help_text=_("Create a member at first sign-in for people the portal does not know yet."))
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):
@@ -166,8 +171,8 @@ class OIDCIdentity(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="one_user_per_oidc_subject")]
-        verbose_name = "OIDC identity"
-        verbose_name_plural = "OIDC identities"
+        verbose_name = _("OIDC identity")
+        verbose_name_plural = _("OIDC identities")
 
     def __str__(self):
         return f"{self.subject} at {self.issuer}"
@@ -207,13 +212,13 @@ class ApiKey(TenantModel):
     is still one."""
 
     class Scope(models.TextChoices):
-        READ = "read", "read: meetings, invitations, attendance, recordings and usage"
-        WRITE = "write", "write: schedule, change and cancel meetings; invite and withdraw people"
-        LINKS = "links", "links: receive personal join links"
-        MEMBERS = "members", "members: list, add, change and remove members"
+        READ = "read", _("read: meetings, invitations, attendance, recordings and usage")
+        WRITE = "write", _("write: schedule, change and cancel meetings; invite and withdraw people")
+        LINKS = "links", _("links: receive personal join links")
+        MEMBERS = "members", _("members: list, add, change and remove members")
 
     name = models.CharField(max_length=100, validators=[validate_single_line])
-    prefix = models.CharField(max_length=16, unique=True, help_text="Shown to tell keys apart; not secret.")
+    prefix = models.CharField(max_length=16, unique=True, help_text=_("Shown to tell keys apart; not secret."))
     secret_hash = models.CharField(max_length=64)
     scopes = models.JSONField(default=list)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")

@@ -6,9 +6,10 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from portal import outbox
-from portal.mail import recipient_language, templated_email
+from portal.mail import templated_email
 from portal.site import absolute_reverse
 
+from .i18n import language_of
 from .models import Membership, MembershipInvitation, User
 
 
@@ -19,7 +20,7 @@ def send_member_added_email(membership_id: int) -> None:
     if membership is None:  # removed again before the worker got to it
         return
     user, organization = membership.user, membership.organization
-    with translation.override(recipient_language(user, organization)):
+    with translation.override(language_of(user, organization)):
         context = {"user": user, "organization": organization, "role": membership.get_role_display(),
                    "sign_in_url": absolute_reverse("login")}
         has_idp = hasattr(organization, "identity_provider") and organization.identity_provider.enabled
@@ -41,7 +42,7 @@ def send_membership_invitation_email(invitation_id: int) -> None:
     if invitation is None:  # accepted or replaced before the worker got to it
         return
     existing = User.objects.filter(email__iexact=invitation.email).first()
-    with translation.override(recipient_language(existing, invitation.organization)):
+    with translation.override(language_of(existing, invitation.organization)):
         context = {"invitation": invitation, "organization": invitation.organization,
                    "role": invitation.get_role_display(), "invited_by": invitation.invited_by,
                    "accept_url": absolute_reverse("membership_invite", membership_invitation_token(invitation))}

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 def new_public_code() -> str:
@@ -46,12 +47,22 @@ def get_scoped_or_404(queryset_or_model, organization, **lookup):
         raise Http404 from None
 
 
+# What the 403 page says when a member's role is too low for a page.
+ROLE_REQUIRED = {
+    "member": _("This page is for the organization's members."),
+    "host": _("This page is for the organization's hosts, admins and owners."),
+    "admin": _("This page is for the organization's admins and owners."),
+    "owner": _("This page is for the organization's owners."),
+}
+
+
 def organization_view(minimum_role: str = "member"):
     """Resolve ``/o/<org_slug>/...`` once: sets request.organization and request.membership.
 
     Someone who is not a member gets 404, as if the organization did not exist; a member whose role
     is too low gets 403 (they know the organization exists).
     """
+    from .i18n import activate_for
     from .models import Membership
 
     def decorator(view):
@@ -63,7 +74,7 @@ def organization_view(minimum_role: str = "member"):
             if membership is None:
                 raise Http404("No such organization.")
             if not membership.has_role(minimum_role):
-                raise PermissionDenied(f"This page is for the organization's {minimum_role}s and above.")
+                raise PermissionDenied(ROLE_REQUIRED.get(minimum_role, ROLE_REQUIRED["member"]))
             request.organization = membership.organization
             request.membership = membership
             if request.session.get("active_organization") != org_slug:
@@ -72,6 +83,7 @@ def organization_view(minimum_role: str = "member"):
                 request.session["organization_timezone"] = membership.organization.timezone
             if not request.user.timezone:
                 timezone.activate(zoneinfo.ZoneInfo(membership.organization.timezone))
+            activate_for(request, membership.organization)
             return view(request, *args, **kwargs)
 
         return wrapper

@@ -5,7 +5,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from portal.mail import recipient_language, templated_email
+from accounts.i18n import language_of
+from portal.mail import templated_email
 from portal.site import absolute_reverse
 
 from . import calendar, links
@@ -28,7 +29,7 @@ def build_message(invitation: Invitation, kind: str, occurrence: Occurrence | No
     """The email in the invitee's language (their own, else the organization's), with the time in their zone
     and, when it differs, in the meeting's."""
     meeting = invitation.meeting
-    with translation.override(recipient_language(invitation.user, meeting.organization)):
+    with translation.override(language_of(invitation.user, meeting.organization)):
         url = join_url(invitation)
         next_sitting = occurrence or meeting.occurrences.exclude(status__in=["ended", "cancelled"]).first()
         context = {"invitation": invitation, "meeting": meeting, "organization": meeting.organization, "kind": kind,

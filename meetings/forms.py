@@ -488,7 +488,7 @@ def account_form_fields() -> list[str]:
     return [*ACCOUNT_COMMON_FIELDS, *(name for name in named if name not in ACCOUNT_COMMON_FIELDS)]
 
 
-SHORT_HS256_SECRET = "HS256 needs a secret of at least 32 bytes (256 bits), as the seed says."  # noqa: S105
+SHORT_HS256_SECRET = _("HS256 needs a secret of at least 32 bytes (256 bits), as the seed says.")
 
 
 def _mode_label(mode: str) -> str:
@@ -511,6 +511,16 @@ class ProviderAccountForm(forms.ModelForm):
         model = ProviderAccount
         fields = list(ACCOUNT_CANDIDATE_FIELDS)
         formfield_callback = https_by_default
+        labels = {
+            "name": _("Name"), "provider": _("Provider"), "enabled": _("Enabled"),
+            "is_default": _("Default for new meetings"), "meet_domain": _("Meet domain"),
+            "join_mode": _("Join mode"), "space_host": _("Space"), "project_id": _("Project id"),
+            "server_url": _("Server URL"), "api_key": _("API key"), "api_secret": _("API secret"),
+            "key_id": _("Key id"), "jwt_audience": _("Token audience"), "default_region": _("Default region"),
+            "jwt_algorithm": _("Token signing"), "jwt_secret": _("Signing secret"),
+            "jwt_private_key": _("Private key"), "api_token": _("API token"),
+            "webhook_secret": _("Webhook secret"), "access_secret": _("Access secret"),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -530,10 +540,10 @@ class ProviderAccountForm(forms.ModelForm):
             self.fields[name].widget = forms.PasswordInput(render_value=False)
             self.fields[name].required = False
             if self.instance.pk and getattr(self.instance, name):
-                self.fields[name].help_text = "Stored. Leave empty to keep it."
+                self.fields[name].help_text = _("Stored. Leave empty to keep it.")
         if "jwt_private_key" in secrets:
             self.fields["jwt_private_key"].widget = forms.Textarea(attrs={"rows": 3,
-                                                                          "placeholder": "stored; paste to replace"})
+                                                                          "placeholder": _("stored; paste to replace")})
         self.initial.update({name: "" for name in secrets})
         self.secret_names = secrets
         if "join_mode" in self.fields:
@@ -545,7 +555,7 @@ class ProviderAccountForm(forms.ModelForm):
             defaults = {mode: [key for key, cls in providers.items() if cls.join_modes[:1] == (mode,)]
                         for mode in modes}
             field.widget = ProviderSelect(choices=field.choices, option_providers=by_mode, option_defaults=defaults)
-            field.help_text = "What each mode gives up:"
+            field.help_text = _("What each mode gives up:")
             field.choice_help = [(" ".join(by_mode[mode]), ProviderAccount.JoinMode(mode).label) for mode in modes]
 
     def clean_meet_domain(self):
@@ -563,7 +573,7 @@ class ProviderAccountForm(forms.ModelForm):
         cls = account_providers().get(key)
         if cls is None:
             if key is not None:
-                self.add_error("provider", "Choose a provider that takes an account.")
+                self.add_error("provider", _("Choose a provider that takes an account."))
             return cleaned
         own = account_fields_of(cls)
         for name in self.fields:
@@ -597,4 +607,5 @@ class ProviderAccountForm(forms.ModelForm):
             cleaned["join_mode"] = modes[0]
         elif mode not in modes:
             offered = "; ".join(_mode_label(m) for m in modes)
-            self.add_error("join_mode", f"{cls.name} does not offer this join mode. It offers: {offered}.")
+            self.add_error("join_mode", _("%(provider)s does not offer this join mode. It offers: %(offered)s.")
+                           % {"provider": cls.name, "offered": offered})

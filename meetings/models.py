@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TIMEZONE_CHOICES
 from accounts.tenancy import TenantModel, new_public_code
@@ -20,15 +21,15 @@ from portal.validators import validate_public_hostname, validate_single_line
 
 # The languages the Gcore seed lists for interpretation channels.
 INTERPRETATION_LANGUAGES = [
-    ("zh", "Chinese"), ("nl", "Dutch"), ("en", "English"), ("fr", "French"), ("de", "German"),
-    ("lb", "Luxembourgian"), ("pt", "Portuguese"), ("ru", "Russian"), ("es", "Spanish"),
-    ("sv", "Swedish"), ("uk", "Ukrainian"),
+    ("zh", _("Chinese")), ("nl", _("Dutch")), ("en", _("English")), ("fr", _("French")), ("de", _("German")),
+    ("lb", _("Luxembourgian")), ("pt", _("Portuguese")), ("ru", _("Russian")), ("es", _("Spanish")),
+    ("sv", _("Swedish")), ("uk", _("Ukrainian")),
 ]
 # Interface languages of the embedded room (the seed's &lang values).
-INTERFACE_LANGUAGES = [("", "The person's browser language"), ("en", "English"), ("fr", "French"),
-                       ("de", "German"), ("lb", "Luxembourgian"), ("ru", "Russian")]
+INTERFACE_LANGUAGES = [("", _("The person's browser language")), ("en", _("English")), ("fr", _("French")),
+                       ("de", _("German")), ("lb", _("Luxembourgian")), ("ru", _("Russian"))]
 # Regions: the seed's server list.
-REGIONS = [("serv0", "Luxembourg"), ("serv1", "Australia"), ("serv2", "USA"), ("serv3", "Singapore")]
+REGIONS = [("serv0", _("Luxembourg")), ("serv1", _("Australia")), ("serv2", _("USA")), ("serv3", _("Singapore"))]
 
 
 def new_ical_uid() -> str:
@@ -40,8 +41,8 @@ def new_peer_id() -> str:
 
 
 class Kind(models.TextChoices):
-    CALL = "call", "Call"
-    WEBINAR = "webinar", "Webinar"
+    CALL = "call", _("Call")
+    WEBINAR = "webinar", _("Webinar")
 
 
 class MeetingSettings(models.Model):
@@ -53,19 +54,19 @@ class MeetingSettings(models.Model):
     chat_enabled = models.BooleanField(default=True)
     recording_allowed = models.BooleanField(default=False)
     max_broadcasters = models.PositiveIntegerField(
-        default=0, help_text="People with camera or microphone at once; 0 means the provider's limit.")
-    max_watchers = models.PositiveIntegerField(default=0, help_text="Webinar viewers at once; 0 means no limit.")
+        default=0, help_text=_("People with camera or microphone at once; 0 means the provider's limit."))
+    max_watchers = models.PositiveIntegerField(default=0, help_text=_("Webinar viewers at once; 0 means no limit."))
     region = models.CharField(max_length=10, choices=REGIONS, default="serv0")
     interface_language = models.CharField(max_length=5, choices=INTERFACE_LANGUAGES, blank=True)
     provider = models.CharField(max_length=30, default="builtin")
     provider_account = models.ForeignKey("meetings.ProviderAccount", null=True, blank=True,
                                          on_delete=models.PROTECT, related_name="+")
     # How a hosted provider's room looks (Gcore's URL-only attributes).
-    controls_disabled = models.BooleanField(default=False, help_text="Hide the room's main controls.")
-    hide_indicators = models.BooleanField(default=False, help_text="Hide names and icons in people's tiles.")
+    controls_disabled = models.BooleanField(default=False, help_text=_("Hide the room's main controls."))
+    hide_indicators = models.BooleanField(default=False, help_text=_("Hide names and icons in people's tiles."))
     start_fullscreen = models.BooleanField(default=False)
-    sort_peers = models.BooleanField(default=False, help_text="Move people with cameras on to the visible area.")
-    minimize_tiles = models.BooleanField(default=False, help_text="Fit as many people on one screen as possible.")
+    sort_peers = models.BooleanField(default=False, help_text=_("Move people with cameras on to the visible area."))
+    minimize_tiles = models.BooleanField(default=False, help_text=_("Fit as many people on one screen as possible."))
 
     SETTING_FIELDS = ("kind", "waiting_room", "raise_hand", "chat_enabled", "recording_allowed",
                       "max_broadcasters", "max_watchers", "region", "interface_language", "provider",
@@ -95,8 +96,8 @@ class Room(TenantModel, MeetingSettings):
 
 class Meeting(TenantModel, MeetingSettings):
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        CANCELLED = "cancelled", "Cancelled"
+        SCHEDULED = "scheduled", _("Scheduled")
+        CANCELLED = "cancelled", _("Cancelled")
 
     room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="meetings")
     title = models.CharField(max_length=200, validators=[validate_single_line])
@@ -105,7 +106,7 @@ class Meeting(TenantModel, MeetingSettings):
     # The first occurrence's times; a series repeats them by the RRULE in this timezone.
     start = models.DateTimeField()
     end = models.DateTimeField()
-    rrule = models.CharField(max_length=300, blank=True, help_text="RFC 5545 recurrence rule; empty for one-off.")
+    rrule = models.CharField(max_length=300, blank=True, help_text=_("RFC 5545 recurrence rule; empty for one-off."))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_meetings")
     co_hosts = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="co_hosted_meetings")
@@ -133,10 +134,10 @@ class Occurrence(models.Model):
     """One sitting of a meeting; its status decides whether it can be joined."""
 
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        LIVE = "live", "Live"
-        ENDED = "ended", "Ended"
-        CANCELLED = "cancelled", "Cancelled"
+        SCHEDULED = "scheduled", _("Scheduled")
+        LIVE = "live", _("Live")
+        ENDED = "ended", _("Ended")
+        CANCELLED = "cancelled", _("Cancelled")
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="occurrences")
     code = models.CharField(max_length=16, unique=True, default=new_public_code, editable=False)
@@ -145,7 +146,7 @@ class Occurrence(models.Model):
     # Where the series' rule put this occurrence: its RECURRENCE-ID, kept when it is moved.
     original_start = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
-    modified = models.BooleanField(default=False, help_text="Edited on its own; series edits leave it alone.")
+    modified = models.BooleanField(default=False, help_text=_("Edited on its own; series edits leave it alone."))
     title_override = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
 
     class Meta:
@@ -162,12 +163,12 @@ class Occurrence(models.Model):
 
 
 class Role(models.TextChoices):
-    HOST = "host", "Host"
-    MODERATOR = "moderator", "Moderator"
-    INTERPRETER = "interpreter", "Interpreter"
-    SPEAKER = "speaker", "Speaker"
-    PARTICIPANT = "participant", "Participant"
-    VIEWER = "viewer", "Viewer"
+    HOST = "host", _("Host")
+    MODERATOR = "moderator", _("Moderator")
+    INTERPRETER = "interpreter", _("Interpreter")
+    SPEAKER = "speaker", _("Speaker")
+    PARTICIPANT = "participant", _("Participant")
+    VIEWER = "viewer", _("Viewer")
 
 
 ROLES_BY_KIND = {
@@ -183,14 +184,14 @@ class Invitation(TenantModel):
     """One person invited to one meeting, with a role and a personal join link."""
 
     class Source(models.TextChoices):
-        INVITED = "invited", "Invited"
-        OPEN_LINK = "open_link", "Open viewer link"
+        INVITED = "invited", _("Invited")
+        OPEN_LINK = "open_link", _("Open viewer link")
 
     class EmailStatus(models.TextChoices):
-        NONE = "", "Not sent"
-        QUEUED = "queued", "Queued"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        NONE = "", _("Not sent")
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="invitations")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -199,15 +200,15 @@ class Invitation(TenantModel):
     display_name = models.CharField(max_length=120, validators=[validate_single_line])
     role = models.CharField(max_length=12, choices=Role.choices, default=Role.PARTICIPANT)
     language = models.CharField(max_length=5, choices=INTERPRETATION_LANGUAGES, blank=True,
-                                help_text="The language an interpreter speaks into.")
-    timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, help_text="Times are shown in this zone.")
+                                help_text=_("The language an interpreter speaks into."))
+    timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, help_text=_("Times are shown in this zone."))
     peer_id = models.CharField(max_length=64, unique=True, default=new_peer_id, editable=False)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.INVITED)
     # An explicit window narrows the default one (30 minutes before each occurrence to its end + grace).
     valid_from = models.DateTimeField(null=True, blank=True)
     valid_until = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    removed_at = models.DateTimeField(null=True, blank=True, help_text="Removed from the room by a moderator.")
+    removed_at = models.DateTimeField(null=True, blank=True, help_text=_("Removed from the room by a moderator."))
     link_generation = models.PositiveIntegerField(default=0)
     first_opened_at = models.DateTimeField(null=True, blank=True)
     first_joined_at = models.DateTimeField(null=True, blank=True)
@@ -243,7 +244,7 @@ class JoinLink(TenantModel):
     invitation = models.ForeignKey(Invitation, null=True, blank=True, on_delete=models.CASCADE, related_name="links")
     token_hash = models.CharField(max_length=64, unique=True)
     generation = models.PositiveIntegerField(default=0)
-    capacity = models.PositiveIntegerField(default=0, help_text="Open viewer links: people at once.")
+    capacity = models.PositiveIntegerField(default=0, help_text=_("Open viewer links: people at once."))
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -261,16 +262,16 @@ class JoinSession(TenantModel):
     """One stay of one invitee in one occurrence. The browser holds a secret whose hash is key_hash."""
 
     class EndReason(models.TextChoices):
-        LEFT = "left", "Left"
-        REPLACED = "replaced", "Joined from elsewhere"
-        REMOVED = "removed", "Removed by a moderator"
-        DENIED = "denied", "Not let in from the waiting room"
-        ENDED = "ended", "Meeting ended"
+        LEFT = "left", _("Left")
+        REPLACED = "replaced", _("Joined from elsewhere")
+        REMOVED = "removed", _("Removed by a moderator")
+        DENIED = "denied", _("Not let in from the waiting room")
+        ENDED = "ended", _("Meeting ended")
 
     invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="sessions")
     occurrence = models.ForeignKey(Occurrence, on_delete=models.CASCADE, related_name="sessions")
     key_hash = models.CharField(max_length=64, unique=True)
-    admitted = models.BooleanField(default=True, help_text="False while in the waiting room.")
+    admitted = models.BooleanField(default=True, help_text=_("False while in the waiting room."))
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
@@ -321,10 +322,10 @@ class ReminderSent(models.Model):
 
 
 class Visibility(models.TextChoices):
-    HOSTS = "hosts", "Hosts of the meeting"
-    INVITEES = "invitees", "The meeting's invitees"
-    ORGANIZATION = "organization", "Everyone in the organization"
-    LINK = "link", "Anyone with its secret link"
+    HOSTS = "hosts", _("Hosts of the meeting")
+    INVITEES = "invitees", _("The meeting's invitees")
+    ORGANIZATION = "organization", _("Everyone in the organization")
+    LINK = "link", _("Anyone with its secret link")
 
 
 class Recording(TenantModel):
@@ -332,9 +333,9 @@ class Recording(TenantModel):
     half way is resumed or discarded."""
 
     class Status(models.TextChoices):
-        UPLOADING = "uploading", "Uploading"
-        READY = "ready", "Ready"
-        DISCARDED = "discarded", "Discarded"
+        UPLOADING = "uploading", _("Uploading")
+        READY = "ready", _("Ready")
+        DISCARDED = "discarded", _("Discarded")
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="recordings")
     occurrence = models.ForeignKey(Occurrence, null=True, blank=True, on_delete=models.SET_NULL,
@@ -347,7 +348,7 @@ class Recording(TenantModel):
     duration_seconds = models.FloatField(default=0)
     recorded_by = models.ForeignKey(Invitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     visibility = models.CharField(max_length=12, choices=Visibility.choices, default=Visibility.HOSTS)
-    share_generation = models.PositiveIntegerField(default=0, help_text="A new generation revokes the secret link.")
+    share_generation = models.PositiveIntegerField(default=0, help_text=_("A new generation revokes the secret link."))
     # Recordings a hosted provider keeps: its id (the sync upserts on it) and where to watch them.
     provider_recording_id = models.CharField(max_length=100, blank=True)
     hls_url = models.URLField(max_length=500, blank=True)
@@ -377,43 +378,43 @@ class ProviderAccount(TenantModel):
     shown again; key_version grows whenever signing material changes, so caches can tell."""
 
     class Algorithm(models.TextChoices):
-        HS256 = "HS256", "HS256 (shared secret)"
-        RS256 = "RS256", "RS256 (RSA key pair)"
+        HS256 = "HS256", _("HS256 (shared secret)")
+        RS256 = "RS256", _("RS256 (RSA key pair)")
 
     name = models.CharField(max_length=120)
     provider = models.CharField(max_length=30, default="gcore")
     enabled = models.BooleanField(default=True)
-    is_default = models.BooleanField(default=False, help_text="New meetings of the organization use this account.")
+    is_default = models.BooleanField(default=False, help_text=_("New meetings of the organization use this account."))
     class JoinMode(models.TextChoices):
-        GCORE_JWT = "jwt", "Signed token (JWT): rights travel in the token; no access check"
-        GCORE_ACCESS_CHECK = "access_check", "Access check: Gcore asks the portal at each join; no JWT"
-        SIGNALWIRE_VIDEO = "video", "Video room tokens (everyone, one per join)"
-        SIGNALWIRE_FABRIC = "fabric", "Fabric: guest tokens for guests, subscriber tokens for members"
+        GCORE_JWT = "jwt", _("Signed token (JWT): rights travel in the token; no access check")
+        GCORE_ACCESS_CHECK = "access_check", _("Access check: Gcore asks the portal at each join; no JWT")
+        SIGNALWIRE_VIDEO = "video", _("Video room tokens (everyone, one per join)")
+        SIGNALWIRE_FABRIC = "fabric", _("Fabric: guest tokens for guests, subscriber tokens for members")
 
     meet_domain = models.CharField(max_length=253, default="meet.gcore.com", validators=[validate_public_hostname],
-                                   help_text="meet.gcore.com, your *.gvideo.co domain, or your own domain.")
+                                   help_text=_("meet.gcore.com, your *.gvideo.co domain, or your own domain."))
     # How people join; which modes apply depends on the provider (its package validates the choice).
     join_mode = models.CharField(max_length=20, choices=JoinMode.choices, default=JoinMode.GCORE_JWT)
     space_host = models.CharField(max_length=253, blank=True, validators=[validate_public_hostname],
-                                  help_text="Your SignalWire space, such as example.signalwire.com.")
+                                  help_text=_("Your SignalWire space, such as example.signalwire.com."))
     project_id = models.CharField(max_length=64, blank=True, validators=[validate_single_line],
-                                  help_text="The SignalWire project id (a UUID).")
-    server_url = models.URLField(blank=True, help_text="Your LiveKit server, such as https://livekit.example.org.")
+                                  help_text=_("The SignalWire project id (a UUID)."))
+    server_url = models.URLField(blank=True, help_text=_("Your LiveKit server, such as https://livekit.example.org."))
     api_key = models.CharField(max_length=200, blank=True, validators=[validate_single_line],
-                               help_text="The API key (VideoSDK, LiveKit) or app id (Jitsi).")
-    api_secret = EncryptedTextField(blank=True, help_text="The API secret that goes with the key.")
+                               help_text=_("The API key (VideoSDK, LiveKit) or app id (Jitsi)."))
+    api_secret = EncryptedTextField(blank=True, help_text=_("The API secret that goes with the key."))
     key_id = models.CharField(max_length=200, blank=True, validators=[validate_single_line],
-                              help_text="Jitsi RS256: the key id (kid) your server looks the public key up by.")
+                              help_text=_("Jitsi RS256: the key id (kid) your server looks the public key up by."))
     jwt_audience = models.CharField(max_length=200, blank=True, validators=[validate_single_line],
-                                    help_text="Jitsi: the token audience (aud) your server accepts.")
+                                    help_text=_("Jitsi: the token audience (aud) your server accepts."))
     default_region = models.CharField(max_length=10, choices=REGIONS, default="serv0")
     jwt_algorithm = models.CharField(max_length=5, choices=Algorithm.choices, default=Algorithm.HS256)
-    jwt_secret = EncryptedTextField(blank=True, help_text="HS256 signing secret.")
-    jwt_private_key = EncryptedTextField(blank=True, help_text="RS256 private key (PEM).")
-    jwt_public_key = models.TextField(blank=True, help_text="Register this public key with the provider.")
-    api_token = EncryptedTextField(blank=True, help_text="Streaming API permanent token.")
-    webhook_secret = EncryptedTextField(blank=True, help_text="Header value the provider sends with events.")
-    access_secret = EncryptedTextField(blank=True, help_text="Header value the provider sends with access checks.")
+    jwt_secret = EncryptedTextField(blank=True, help_text=_("HS256 signing secret."))
+    jwt_private_key = EncryptedTextField(blank=True, help_text=_("RS256 private key (PEM)."))
+    jwt_public_key = models.TextField(blank=True, help_text=_("Register this public key with the provider."))
+    api_token = EncryptedTextField(blank=True, help_text=_("Streaming API permanent token."))
+    webhook_secret = EncryptedTextField(blank=True, help_text=_("Header value the provider sends with events."))
+    access_secret = EncryptedTextField(blank=True, help_text=_("Header value the provider sends with access checks."))
     key_version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -431,7 +432,7 @@ class ProviderRoom(TenantModel):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="provider_rooms")
     name = models.CharField(max_length=100)
     provider_room_id = models.CharField(max_length=100)
-    settings = models.JSONField(default=dict, help_text="The room settings last sent to the provider.")
+    settings = models.JSONField(default=dict, help_text=_("The room settings last sent to the provider."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -461,7 +462,7 @@ class ProviderEvent(models.Model):
     """A provider's event as received, kept once (by its dedupe key) and applied after commit."""
 
     account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="events")
-    dedupe_key = models.CharField(max_length=64, help_text="The provider's event id, unique per account.")
+    dedupe_key = models.CharField(max_length=64, help_text=_("The provider's event id, unique per account."))
     kind = models.CharField(max_length=20)
     room_id = models.CharField(max_length=100)
     peer_id = models.CharField(max_length=100)
@@ -484,8 +485,8 @@ class Presence(TenantModel):
     into one history per person."""
 
     class Source(models.TextChoices):
-        EVENTS = "events", "Join and leave events"
-        STATISTICS = "statistics", "Provider statistics"
+        EVENTS = "events", _("Join and leave events")
+        STATISTICS = "statistics", _("Provider statistics")
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="presences")
     occurrence = models.ForeignKey(Occurrence, null=True, blank=True, on_delete=models.SET_NULL,
@@ -495,7 +496,7 @@ class Presence(TenantModel):
     peer_id = models.CharField(max_length=100)
     source = models.CharField(max_length=12, choices=Source.choices)
     joined_at = models.DateTimeField()
-    left_at = models.DateTimeField(null=True, blank=True, help_text="Empty while the person is still there.")
+    left_at = models.DateTimeField(null=True, blank=True, help_text=_("Empty while the person is still there."))
 
     class Meta:
         ordering = ["joined_at"]

@@ -24,16 +24,6 @@ class EmlFileBackend(BaseEmailBackend):
         return len(email_messages)
 
 
-def recipient_language(user=None, organization=None) -> str:
-    """The language of an email: the person's own choice, else their organization's locale, else the
-    portal's default. (A guest's Accept-Language is not known when the email is written.)"""
-    offered = {code for code, _name in settings.LANGUAGES}
-    for choice in (getattr(user, "language", ""), getattr(organization, "default_locale", "")):
-        if choice in offered:
-            return choice
-    return settings.LANGUAGE_CODE
-
-
 def templated_email(template: str, context: dict, *, subject: str, to: str, **kwargs) -> EmailMultiAlternatives:
     """An email in plain text and HTML from template.txt and template.html, rendered in the active
     language (call it inside translation.override)."""

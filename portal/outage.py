@@ -16,10 +16,13 @@ from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
+from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 30
+# The outage page's words for each dependency dependency_of names.
+DEPENDENCY_LABELS = {"database": _("database"), "cache": _("cache"), "message broker": _("message broker")}
 
 
 class DependencyDown(Exception):
@@ -50,7 +53,8 @@ def dependency_of(error: BaseException | None) -> str | None:
 
 def outage_response(name: str) -> HttpResponse:
     # Rendered without the request: its context processors would ask the database that may be down.
-    page = loader.get_template("outage.html").render({"dependency": name, "retry_after": RETRY_AFTER_SECONDS})
+    page = loader.get_template("outage.html").render({
+        "dependency": name, "dependency_label": DEPENDENCY_LABELS.get(name, name), "retry_after": RETRY_AFTER_SECONDS})
     response = HttpResponse(page, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"

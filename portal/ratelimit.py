@@ -17,6 +17,7 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
+from django.utils.translation import ngettext
 
 from .outage import CACHE_ERRORS, DependencyDown
 
@@ -155,9 +156,9 @@ def sign_in_lookup_limit(request) -> Limit:
 
 def wait_text(seconds: int) -> str:
     if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
+        return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
     minutes = math.ceil(seconds / 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 def refused(request, retry_after: int):

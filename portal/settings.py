@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.oidc.OrganizationSessionRefresh",
     "accounts.middleware.UserTimezoneMiddleware",
+    "accounts.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -237,6 +238,9 @@ GCORE_BRIDGE_SCRIPT_HOSTS = env.list("GCORE_BRIDGE_SCRIPT_HOSTS", default=["meet
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# Catalogs in locale/<code>/LC_MESSAGES/django.po; see the README's "Languages".
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["portal.formats"]
 USE_TZ = True
 

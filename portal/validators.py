@@ -4,6 +4,7 @@ import ipaddress
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # Names that never reach the public internet (RFC 6761, RFC 6762, RFC 8375 and common private zones).
@@ -15,26 +16,26 @@ def public_hostname_problem(value: str, *, private_names_allowed: bool = False) 
     """Why `value` is not a bare public DNS host name, or None when it is one. With
     private_names_allowed, a well-formed name in a private zone (an email domain like corp.test) passes."""
     if not isinstance(value, str) or not value:
-        return "Give a host name, like meet.example.com."
+        return _("Give a host name, like meet.example.com.")
     if not value.isascii():
-        return "Use the host name's ASCII (xn--) form."
+        return _("Use the host name's ASCII (xn--) form.")
     if any(mark in value for mark in ("://", "@", ":", "/", "?", "#", "\\", " ")) or value != value.strip():
-        return "Give the bare host name only: no scheme, user, port or path (like meet.example.com)."
+        return _("Give the bare host name only: no scheme, user, port or path (like meet.example.com).")
     name = value.lower().rstrip(".")
     if len(name) > 253:
-        return "A host name has at most 253 characters."
+        return _("A host name has at most 253 characters.")
     try:
         ipaddress.ip_address(name.strip("[]"))
-        return "Give a host name, not an IP address."
+        return _("Give a host name, not an IP address.")
     except ValueError:
         pass
     labels = name.split(".")
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
-        return "That is not a valid public host name (like meet.example.com)."
+        return _("That is not a valid public host name (like meet.example.com).")
     if labels[-1].isdigit():
-        return "Give a host name, not an IP address."
+        return _("Give a host name, not an IP address.")
     if not private_names_allowed and any(name == suffix or name.endswith("." + suffix) for suffix in _PRIVATE_SUFFIXES):
-        return "That name is private to a network; give a public host name."
+        return _("That name is private to a network; give a public host name.")
     return None
 
 
@@ -46,9 +47,9 @@ def validate_public_hostname(value: str) -> None:
 def validate_single_line(value: str) -> None:
     """Titles and names go into email headers, calendar lines and page headings: one line, no controls."""
     if isinstance(value, str) and any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ValidationError("Use a single line without control characters.", code="single_line")
+        raise ValidationError(_("Use a single line without control characters."), code="single_line")
 
 
 def validate_no_nul(value: str) -> None:
     if isinstance(value, str) and "\x00" in value:
-        raise ValidationError("Remove the NUL character.", code="nul")
+        raise ValidationError(_("Remove the NUL character."), code="nul")

@@ -131,7 +131,7 @@ def test_someone_in_two_organizations_switches_between_them(client, alice, charl
 
     assert client.get("/")["Location"] == "/o/acme/"
     page = client.get("/o/globex/")
-    assert b'href="/o/acme/"' in page.content and b"You are host" in page.content
+    assert b'href="/o/acme/"' in page.content and b"Your role: Host" in page.content
     assert client.get("/")["Location"] == "/o/globex/"
 
 

@@ -52,6 +52,7 @@ NOT_ORGANIZATION_SCOPED = {
     "recording_media": "guarded by a signature a watch page issues after checking access; expires",
     "api_schema": "the API's public OpenAPI schema: no data",
     "api_docs": "the API's public reference page: no data",
+    "set_language": "the language switcher: the caller's own cookie and, signed in, their own setting",
 }
 # The REST API names no organization in its paths: the caller's key (or session) is scoped to one,
 # and tests/api/test_api_walk.py walks these routes with another organization's codes.

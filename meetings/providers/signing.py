@@ -10,6 +10,7 @@ import threading
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.utils.translation import gettext as _
 
 MIN_RSA_BITS = 2048
 _keys: dict[tuple[int, int], object] = {}
@@ -56,9 +57,10 @@ def rsa_private_key_problem(pem: str, *, needed_by: str) -> str:
     try:
         key = serialization.load_pem_private_key(pem.encode(), password=None)
     except (ValueError, TypeError, UnicodeEncodeError):
-        return "This is not an unencrypted RSA private key in PEM form."
+        return _("This is not an unencrypted RSA private key in PEM form.")
     if not isinstance(key, rsa.RSAPrivateKey):
-        return "RS256 needs an RSA private key."
+        return _("RS256 needs an RSA private key.")
     if key.key_size < MIN_RSA_BITS:
-        return f"The RSA private key has {key.key_size} bits; {needed_by} needs {MIN_RSA_BITS} bits or more."
+        return _("The RSA private key has %(bits)d bits; %(provider)s needs %(minimum)d bits or more.") % {
+            "bits": key.key_size, "provider": needed_by, "minimum": MIN_RSA_BITS}
     return ""

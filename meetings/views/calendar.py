@@ -7,8 +7,9 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from portal.mail import recipient_language
+from accounts.i18n import language_of
 from portal.site import absolute_reverse
 
 from .. import calendar, links
@@ -35,7 +36,7 @@ def calendar_settings(request):
                 feed.generation += 1  # the previous address stops working
             _set_hash(feed)
             feed.save()
-        messages.success(request, "Your calendar address is ready. Any earlier address no longer works.")
+        messages.success(request, _("Your calendar address is ready. Any earlier address no longer works."))
         return redirect("calendar_settings")
     return render(request, "meetings/calendar_settings.html", {"feed_url": _feed_url(request, feed) if feed else None})
 
@@ -52,7 +53,7 @@ def calendar_feed(request, token):
                                              meeting__occurrences__end__gt=now)
                    .select_related("meeting", "meeting__owner").distinct())
     entries = [(invitation.meeting, join_url(invitation)) for invitation in invitations]
-    with translation.override(recipient_language(user)):
+    with translation.override(language_of(user)):
         ics = calendar.feed_ics(entries)
     response = HttpResponse(ics, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=300"

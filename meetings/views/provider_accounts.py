@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from accounts.tenancy import get_scoped_or_404, organization_view
@@ -33,8 +34,10 @@ def _callback_urls(account) -> dict:
 
 @organization_view(minimum_role=ADMIN)
 def account_list(request):
-    return render(request, "meetings/provider_accounts.html", {
-        "tab": "providers", "accounts": ProviderAccount.objects.of(request.organization)})
+    accounts = list(ProviderAccount.objects.of(request.organization))
+    for account in accounts:
+        account.provider_name = PROVIDERS[account.provider].name if account.provider in PROVIDERS else account.provider
+    return render(request, "meetings/provider_accounts.html", {"tab": "providers", "accounts": accounts})
 
 
 @organization_view(minimum_role=ADMIN)
@@ -42,8 +45,8 @@ def account_new(request):
     form = ProviderAccountForm(request.POST or None, instance=ProviderAccount(organization=request.organization))
     if request.method == "POST" and form.is_valid():
         account = account_services.provider_account_save(form.save(commit=False), previous=None)
-        messages.success(request, f"{account.name} was added. Register the URLs below with the provider, then "
-                                  "check the connection.")
+        messages.success(request, _("%(name)s was added. Register the URLs below with the provider, then "
+                                    "check the connection.") % {"name": account.name})
         return redirect("provider_account", request.organization.slug, account.code)
     return render(request, "meetings/provider_account.html", {"tab": "providers", "form": form})
 
@@ -55,7 +58,7 @@ def account_edit(request, account_code):
     form = ProviderAccountForm(request.POST or None, instance=account)
     if request.method == "POST" and form.is_valid():
         account_services.provider_account_save(form.save(commit=False), previous=previous)
-        messages.success(request, f"{account.name} was saved.")
+        messages.success(request, _("%(name)s was saved.") % {"name": account.name})
         return redirect("provider_account", request.organization.slug, account.code)
     return render(request, "meetings/provider_account.html", {
         "tab": "providers", "form": form, "account": previous, "callbacks": _callback_urls(previous),
@@ -77,11 +80,12 @@ def account_generate_key(request, account_code):
     account = get_scoped_or_404(ProviderAccount, request.organization, code=account_code)
     if request.method == "POST":
         account_services.generate_rsa_pair(account)
-        messages.success(request, "A new 2048-bit key pair was made. Register its public key with the provider "
-                                  "now: until then, people cannot join meetings on this account.")
+        messages.success(request, _("A new 2048-bit key pair was made. Register its public key with the provider "
+                                    "now: until then, people cannot join meetings on this account."))
         return redirect(reverse("provider_account", args=[request.organization.slug, account.code]) + "#public-key")
     return render(request, "meetings/confirm.html", {
-        "title": f"Generate a new key pair for {account.name}?", "button": "Generate a new key pair",
-        "text": "Join tokens are signed with the new private key at once (RS256). The provider accepts them only "
-                "after you register the new public key with it.",
+        "title": _("Generate a new key pair for %(name)s?") % {"name": account.name},
+        "button": _("Generate a new key pair"),
+        "text": _("Join tokens are signed with the new private key at once (RS256). The provider accepts them only "
+                  "after you register the new public key with it."),
         "back": reverse("provider_account", args=[request.organization.slug, account.code])})

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Membership
@@ -24,7 +25,7 @@ from .join import current_session
 def _moderator_session(request, token):
     found, problem = current_session(request, token)
     if problem or found[1].ended_at:
-        raise PermissionDenied("Join the meeting first.")
+        raise PermissionDenied(_("Join the meeting first."))
     return found[1]
 
 
@@ -57,7 +58,7 @@ def recording_chunk(request, token, recording_code, index):
         recording_services.check_chunk_index(index)  # before reading a body that would be refused
         data = request.read(settings.MAX_RECORDING_CHUNK_BYTES + 1)
         if len(data) > settings.MAX_RECORDING_CHUNK_BYTES:
-            return _error("The chunk is too large.", 413)
+            return _error(_("The chunk is too large."), 413)
         recording_services.store_chunk(recording=recording, index=index, data=data)
     except recording_services.UploadRefused as error:
         return _error(error, error.status)
@@ -76,10 +77,10 @@ def _finish_body(request) -> tuple[int, float]:
     """The chunk count and the duration a finish call sends: {"chunks": int, "duration": seconds}."""
     body = json.loads(request.body or b"{}")
     if not isinstance(body, dict) or type(body.get("chunks")) is not int:
-        raise recording_services.UploadRefused("Send the number of chunks and the duration.")
+        raise recording_services.UploadRefused(_("Send the number of chunks and the duration."))
     duration = body.get("duration", 0)
     if isinstance(duration, bool) or not isinstance(duration, (int, float)):
-        raise recording_services.UploadRefused("The duration must be a number of seconds.")
+        raise recording_services.UploadRefused(_("The duration must be a number of seconds."))
     return body["chunks"], float(duration)
 
 
@@ -90,7 +91,7 @@ def recording_finish(request, token, recording_code):
         chunk_count, duration = _finish_body(request)
         recording_services.recording_finish(recording=recording, chunk_count=chunk_count, duration_seconds=duration)
     except (ValueError, RecursionError, OverflowError):
-        return _error("Send the number of chunks and the duration as JSON.")
+        return _error(_("Send the number of chunks and the duration as JSON."))
     except recording_services.UploadRefused as error:
         return _error(error, error.status)
     except ValidationError as error:
@@ -183,11 +184,14 @@ def recording_visibility(request, meeting_code, recording_code):
         return HttpResponseNotAllowed(["POST"])
     visibility = request.POST.get("visibility", "")
     if visibility not in Visibility.values:
-        messages.error(request, "Choose who may watch the recording.")
+        messages.error(request, _("Choose who may watch the recording."))
     else:
         recording_services.set_visibility(recording=recording, visibility=visibility,
                                           new_link="new_link" in request.POST)
-        messages.success(request, f"The recording is now visible to {Visibility(visibility).label.lower()}"
-                                  + ("; the previous secret link no longer works." if "new_link" in request.POST
-                                     else "."))
+        audience = Visibility(visibility).label.lower()
+        if "new_link" in request.POST:
+            messages.success(request, _("The recording is now visible to %(audience)s; the previous secret link "
+                                        "no longer works.") % {"audience": audience})
+        else:
+            messages.success(request, _("The recording is now visible to %(audience)s.") % {"audience": audience})
     return redirect(reverse("meeting_detail", args=[request.organization.slug, meeting_code]) + "#recordings")

@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from portal.validators import validate_single_line
 
@@ -8,12 +9,12 @@ from .models import EVENT_CHOICES
 
 
 class WebhookEndpointForm(forms.Form):
-    url = forms.CharField(label="URL", help_text="Where the portal POSTs events: a public http(s) address.",
+    url = forms.CharField(label=_("URL"), help_text=_("Where the portal POSTs events: a public http(s) address."),
                           widget=forms.URLInput(attrs={"placeholder": "https://example.com/hooks/portal"}))
     description = forms.CharField(required=False, max_length=200, validators=[validate_single_line],
-                                  help_text="For you: what receives these events.")
+                                  label=_("Description"), help_text=_("For you: what receives these events."))
     events = forms.MultipleChoiceField(choices=EVENT_CHOICES, widget=forms.CheckboxSelectMultiple,
-                                       help_text="Only these events are sent here.")
+                                       label=_("Events"), help_text=_("Only these events are sent here."))
 
     def __init__(self, *args, endpoint=None, **kwargs):
         self.endpoint = endpoint
@@ -23,7 +24,8 @@ class WebhookEndpointForm(forms.Form):
         super().__init__(*args, **kwargs)
         if endpoint is not None:
             self.fields["enabled"] = forms.BooleanField(
-                required=False, help_text="A disabled endpoint is sent nothing; enabling it forgives its failures.")
+                required=False, label=_("Enabled"),
+                help_text=_("A disabled endpoint is sent nothing; enabling it forgives its failures."))
 
     def clean_url(self):
         url = self.cleaned_data["url"].strip()

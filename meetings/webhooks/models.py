@@ -4,6 +4,7 @@ import secrets
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import TenantModel
 from portal.crypto import EncryptedTextField
@@ -31,7 +32,7 @@ class WebhookEndpoint(TenantModel):
 
     url = models.URLField(max_length=URL_MAX_LENGTH, validators=[validate_no_nul])
     description = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
-    events = models.JSONField(default=list, help_text="The event types sent here.")
+    events = models.JSONField(default=list, help_text=_("The event types sent here."))
     secret = EncryptedTextField(default=new_signing_secret, editable=False)
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -56,10 +57,10 @@ class WebhookDelivery(TenantModel):
     """One event for one endpoint. `body` is the exact JSON sent (every attempt signs the same bytes)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     event_id = models.CharField(max_length=40, default=new_event_id, db_index=True)

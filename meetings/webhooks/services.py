@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from portal import http, outbox
@@ -42,27 +43,28 @@ def url_problem(url: str) -> str | None:
     request (portal.http): http(s) only, and no private, loopback or link-local address unless
     OUTBOUND_ALLOW_PRIVATE_ADDRESSES."""
     if "\x00" in url:
-        return "Remove the NUL character."
+        return _("Remove the NUL character.")
     if len(url) > URL_MAX_LENGTH:
-        return f"A webhook URL has at most {URL_MAX_LENGTH} characters."
+        return _("A webhook URL has at most %(limit)d characters.") % {"limit": URL_MAX_LENGTH}
     if not url.isascii() or any(ord(c) < 33 or ord(c) == 127 for c in url):
-        return "Use the URL's ASCII form: xn-- for international host names, %-escapes in the path, no spaces."
+        return _("Use the URL's ASCII form: xn-- for international host names, percent-escapes in the path, "
+                 "no spaces.")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "Give an http:// or https:// URL, like https://example.com/hooks/portal."
+        return _("Give an http:// or https:// URL, like https://example.com/hooks/portal.")
     if parts.username or parts.password:
-        return "Put no user name or password in the URL: every delivery is signed instead."
+        return _("Put no user name or password in the URL: every delivery is signed instead.")
     try:
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:
-        return "That port is not a number."
+        return _("That port is not a number.")
     try:
         http._check_destination(url)
     except http.BlockedAddress:
-        return ("That address is private to a network (or this machine). Webhooks go only to public "
-                "addresses.")
+        return _("That address is private to a network (or this machine). Webhooks go only to public "
+                 "addresses.")
     except http.OutboundError as error:
-        return f"The portal cannot send to that URL: {error}."
+        return _("The portal cannot send to that URL: %(error)s.") % {"error": error}
     return None
 
 
@@ -135,7 +137,7 @@ def resend(*, delivery: WebhookDelivery) -> WebhookDelivery:
     from .tasks import deliver_webhook
 
     if not delivery.endpoint.enabled:
-        raise ValidationError("The endpoint is disabled: enable it first.")
+        raise ValidationError(_("The endpoint is disabled: enable it first."))
     with transaction.atomic():
         again = WebhookDelivery.objects.create(
             organization_id=delivery.organization_id, endpoint=delivery.endpoint, event_id=delivery.event_id,

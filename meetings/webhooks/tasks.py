@@ -4,9 +4,10 @@ from celery import shared_task
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.i18n import language_of
 from accounts.models import User
 from portal import outbox
-from portal.mail import recipient_language, templated_email
+from portal.mail import templated_email
 from portal.site import absolute_reverse
 
 from . import services
@@ -30,7 +31,7 @@ def send_endpoint_disabled_email(endpoint_id: int, user_id: int) -> None:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if endpoint is None or user is None or endpoint.enabled:  # deleted or enabled again meanwhile
         return
-    with translation.override(recipient_language(user, endpoint.organization)):
+    with translation.override(language_of(user, endpoint.organization)):
         context = {"user": user, "endpoint": endpoint, "organization": endpoint.organization,
                    "endpoint_url": absolute_reverse("webhook_endpoint", endpoint.organization.slug, endpoint.code)}
         templated_email("meetings/email/webhook_disabled", context, to=user.email,

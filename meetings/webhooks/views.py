@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from accounts.models import Membership
@@ -53,7 +54,7 @@ def endpoint_new(request):
             form.add_error(None, error)
         else:
             _show_secret_once(request, endpoint, endpoint.secret)
-            messages.success(request, "The endpoint was added. Copy its signing secret now: it is not shown again.")
+            messages.success(request, _("The endpoint was added. Copy its signing secret now: it is not shown again."))
             return redirect(_endpoint_page(request, endpoint))
     return render(request, "meetings/webhooks/endpoint_form.html", {"tab": TAB, "form": form})
 
@@ -84,7 +85,7 @@ def endpoint_edit(request, endpoint_code):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "The endpoint was saved.")
+            messages.success(request, _("The endpoint was saved."))
             return redirect(_endpoint_page(request, endpoint))
     return render(request, "meetings/webhooks/endpoint_form.html", {"tab": TAB, "form": form, "endpoint": endpoint})
 
@@ -95,13 +96,13 @@ def endpoint_roll_secret(request, endpoint_code):
     endpoint = _endpoint(request, endpoint_code)
     if request.method == "POST":
         _show_secret_once(request, endpoint, services.endpoint_roll_secret(endpoint=endpoint))
-        messages.success(request, "The endpoint has a new signing secret, used from the next delivery on. Copy it "
-                                  "now: it is not shown again.")
+        messages.success(request, _("The endpoint has a new signing secret, used from the next delivery on. "
+                                    "Copy it now: it is not shown again."))
         return redirect(_endpoint_page(request, endpoint))
     return render(request, "meetings/confirm.html", {
-        "title": "Roll the signing secret?", "button": "Make a new secret",
-        "text": "Deliveries are signed with the new secret at once, so your receiver refuses them until it has "
-                "the new one. The old secret stops working.",
+        "title": _("Roll the signing secret?"), "button": _("Make a new secret"),
+        "text": _("Deliveries are signed with the new secret at once, so your receiver refuses them until it has "
+                  "the new one. The old secret stops working."),
         "back": _endpoint_page(request, endpoint)})
 
 
@@ -111,7 +112,7 @@ def endpoint_enable(request, endpoint_code):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     services.endpoint_enable(endpoint=endpoint)
-    messages.success(request, "The endpoint is enabled again. Deliveries given up earlier can be re-sent below.")
+    messages.success(request, _("The endpoint is enabled again. Deliveries given up earlier can be re-sent below."))
     return redirect(_endpoint_page(request, endpoint))
 
 
@@ -121,11 +122,11 @@ def endpoint_delete(request, endpoint_code):
     endpoint = _endpoint(request, endpoint_code)
     if request.method == "POST":
         services.endpoint_delete(endpoint=endpoint)
-        messages.success(request, f"The endpoint {endpoint.url} was deleted with its deliveries.")
+        messages.success(request, _("The endpoint %(url)s was deleted with its deliveries.") % {"url": endpoint.url})
         return redirect("webhook_endpoints", request.organization.slug)
     return render(request, "meetings/confirm.html", {
-        "title": f"Delete the endpoint {endpoint.url}?", "button": "Delete the endpoint",
-        "text": "No more events are sent there, and its delivery history is deleted with it.",
+        "title": _("Delete the endpoint %(url)s?") % {"url": endpoint.url}, "button": _("Delete the endpoint"),
+        "text": _("No more events are sent there, and its delivery history is deleted with it."),
         "back": _endpoint_page(request, endpoint)})
 
 

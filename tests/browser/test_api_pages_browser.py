@@ -21,7 +21,7 @@ def test_a_key_made_on_the_page_is_shown_once_and_calls_the_api(page, live_serve
     page.goto(f"{live_server.url}/login/password/")
     page.fill("#id_username", alice.user.email)
     page.fill("#id_password", "owner passphrase")
-    page.click("button[type=submit]")
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.goto(f"{live_server.url}/o/{alice.organization.slug}/integrations/api-keys/")
     page.fill("#id_name", "LMS")
     page.check("input[name=scopes][value=write]")

@@ -97,7 +97,7 @@ def test_the_account_form_shows_the_chosen_providers_fields_and_join_modes(page,
 
     provider.select_option("smallcalls")
     expect(page.get_by_label("Meet domain")).to_be_hidden()
-    expect(page.get_by_label("Jwt secret")).to_be_hidden()
+    expect(page.get_by_label("Signing secret")).to_be_hidden()
     expect(page.get_by_label("Project id")).to_be_visible()
     expect(join_mode).to_have_value("fabric")  # the provider's own default, not Gcore's
     expect(join_mode.locator("option[value=jwt]")).to_be_disabled()
@@ -105,9 +105,9 @@ def test_the_account_form_shows_the_chosen_providers_fields_and_join_modes(page,
     expect(page.get_by_text("Fabric: guest tokens for guests, subscriber tokens for members")).to_be_visible()
 
     page.get_by_label("Name").fill("Small calls EU")
-    page.get_by_label("Space host").fill("acme.example.com")
+    page.get_by_label("Space:", exact=True).fill("acme.example.com")
     page.get_by_label("Project id").fill("0" * 36)
-    page.get_by_label("Api token").fill("a-token")
+    page.get_by_label("API token").fill("a-token")
     page.get_by_role("button", name="Add the account").click()
     page.wait_for_selector("text=Small calls EU was added")
     account = ProviderAccount.objects.get(name="Small calls EU")

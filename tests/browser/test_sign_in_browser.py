@@ -39,7 +39,7 @@ def test_sign_in_at_the_identity_provider_lands_on_the_dashboard_and_sign_out_en
 
     page.wait_for_url(f"{live_server.url}/o/acme/")
     assert page.get_by_role("heading", level=1).inner_text() == "Acme"
-    assert "You are host" in page.inner_text("main")
+    assert "Your role: Host" in page.inner_text("main")
     assert page.get_by_role("link", name="Sam Carter").is_visible()
     screenshot("sign-in-dashboard")
     assert_accessible(page, "the dashboard")

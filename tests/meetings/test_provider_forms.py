@@ -207,7 +207,7 @@ def test_the_account_form_shows_each_providers_fields_and_join_modes_only_for_it
     assert "smallcalls" not in fields.defaults["join_mode"].get("video", "")
     assert "builtin" not in fields.options["provider"]  # nothing to configure for the built-in one
     page = as_admin.get("/o/acme/providers/new/").content.decode()
-    assert ProviderAccount.JoinMode.GCORE_ACCESS_CHECK.label in page  # what each mode gives up
+    assert str(ProviderAccount.JoinMode.GCORE_ACCESS_CHECK.label) in page  # what each mode gives up
 
 
 def test_the_account_form_refuses_a_join_mode_of_another_provider(as_admin, acme, small_calls):

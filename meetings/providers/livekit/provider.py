@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal.validators import public_hostname_problem
 
@@ -99,19 +100,19 @@ class LiveKitProvider(Provider):
         except TypeError:
             parts = None
         if not parts:
-            problems["server_url"] = ("Enter your LiveKit server's URL, such as https://livekit.example.org or "
-                                      "wss://project.livekit.cloud.")
+            problems["server_url"] = _("Enter your LiveKit server's URL, such as https://livekit.example.org or "
+                                        "wss://project.livekit.cloud.")
         elif "@" in parts.group(2):
-            problems["server_url"] = "Leave the user name and password out of the URL."
+            problems["server_url"] = _("Leave the user name and password out of the URL.")
         elif not settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES and (
                 problem := public_hostname_problem(parts.group(2).rsplit(":", 1)[0]
                                                    if parts.group(2).count(":") == 1 else parts.group(2))):
             # Invitees' browsers connect to it: never a private address or a bare IP.
-            problems["server_url"] = f"The server's host: {problem}"
+            problems["server_url"] = _("The server's host: %(problem)s") % {"problem": problem}
         if not (values.get("api_key") or "").strip():
-            problems["api_key"] = "Enter the API key from your LiveKit project's settings (it starts with API)."
+            problems["api_key"] = _("Enter the API key from your LiveKit project's settings (it starts with API).")
         if not values.get("api_secret"):
-            problems["api_secret"] = "Paste the API secret that goes with the key."  # noqa: S105
+            problems["api_secret"] = _("Paste the API secret that goes with the key.")
         return problems
 
     # --- rooms -----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ...models import Kind, Meeting, ProviderRoom, Role, SessionToken
 from ..base import (
@@ -120,15 +121,15 @@ class SignalWireProvider(Provider):
     def account_problems(self, values: dict) -> dict[str, str]:
         problems = {}
         if not values.get("space_host", "").endswith(".signalwire.com") and not settings.SIGNALWIRE_BASE_URL:
-            problems["space_host"] = "Enter your space's host name, such as example.signalwire.com."
+            problems["space_host"] = _("Enter your space's host name, such as example.signalwire.com.")
         try:
             uuid.UUID(values.get("project_id") or "")
         except ValueError:
-            problems["project_id"] = "The project id is the UUID shown on your SignalWire project's page."
+            problems["project_id"] = _("The project id is the UUID shown on your SignalWire project's page.")
         if not values.get("api_token"):
-            problems["api_token"] = "Create an API token with the Video scope in your space and paste it here."  # noqa: S105
+            problems["api_token"] = _("Create an API token with the Video scope in your space and paste it here.")
         if values.get("join_mode") not in self.join_modes:
-            problems["join_mode"] = "Choose video room tokens or Fabric tokens."
+            problems["join_mode"] = _("Choose video room tokens or Fabric tokens.")
         return problems
 
     # --- rooms -----------------------------------------------------------------------------------

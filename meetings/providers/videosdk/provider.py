@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from portal.site import absolute_reverse
 
@@ -74,9 +75,9 @@ class VideoSDKProvider(Provider):
     def account_problems(self, values: dict) -> dict[str, str]:
         problems = {}
         if not values.get("api_key"):
-            problems["api_key"] = "Paste the API key from your VideoSDK dashboard (API keys)."
+            problems["api_key"] = _("Paste the API key from your VideoSDK dashboard (API keys).")
         if not values.get("api_secret"):
-            problems["api_secret"] = "Paste the secret that goes with the API key."  # noqa: S105
+            problems["api_secret"] = _("Paste the secret that goes with the API key.")
         return problems
 
     # --- rooms -----------------------------------------------------------------------------------

@@ -1,0 +1,2 @@
+DATETIME_FORMAT = "D j F Y, H:i"
+DATE_FORMAT = "D j F Y"
