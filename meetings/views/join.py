@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.i18n import activate_for
 from portal import ratelimit, security
 
 from ..forms import GuestJoinForm
@@ -52,6 +53,8 @@ def _zone(link):
 
 def _denied(request, denial: JoinDenied):
     link = denial.link
+    if link:
+        activate_for(request, link.meeting.organization)
     starts_at = timezone.localtime(denial.starts_at, _zone(link)) if denial.starts_at and link else None
     return render(request, "meetings/join/denied.html", {
         "denial": denial, "meeting": link.meeting if link else None, "starts_at": starts_at,
@@ -92,6 +95,7 @@ def join_page(request, token):
     now = timezone.now()
     try:
         link = joining.find_link(token)
+        activate_for(request, link.meeting.organization)  # a guest's language, failing their own: the host's
         admission = joining.check(link, now)
     except JoinDenied as denial:
         return _denied(request, denial)
@@ -138,6 +142,7 @@ def current_session(request, token):
         link = joining.find_link(token)
     except JoinDenied as denial:
         return None, _denied(request, denial)
+    activate_for(request, link.meeting.organization)
     session = joining.session_for_secret(request.COOKIES.get(_cookie_name(link), ""))
     if session is None or not joining.session_belongs_to(session, link):
         return None, redirect("join", token)

@@ -93,3 +93,16 @@ def test_the_pre_join_page_shows_one_zone_when_they_are_the_same(client, meeting
     html = client.get(f"/j/{ana.token}").content.decode()
 
     assert "meeting time, Europe/Berlin" in html and 'id="own-time"' not in html and 'id="invited-by"' not in html
+
+
+def test_a_guest_without_a_browser_language_gets_the_organizations(client, acme):
+    acme.default_locale = "de"
+    acme.save(update_fields=["default_locale"])
+    meeting = MeetingFactory(organization=acme)
+    guest = InvitationFactory(meeting=meeting)
+
+    page = client.get(f"/j/{guest.token}")
+
+    assert page["Content-Language"] == "de" and '<html lang="de">' in page.content.decode()
+    english = client.get(f"/j/{guest.token}", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.8")
+    assert english["Content-Language"] == "en"
