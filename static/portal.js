@@ -6,12 +6,13 @@
   document.querySelectorAll("time[data-local]").forEach(function (el) {
     var when = new Date(el.getAttribute("datetime"));
     if (isNaN(when)) return;
-    var local = new Intl.DateTimeFormat(undefined, {dateStyle: "full", timeStyle: "short"}).format(when);
+    var local = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+                                        {dateStyle: "full", timeStyle: "short"}).format(when);
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
     if (el.textContent.indexOf(local) === -1) {
       var hint = document.createElement("small");
       hint.className = "local-time";
-      hint.textContent = "Your time: " + local + " (" + zone + ")";
+      hint.textContent = (el.getAttribute("data-local") || "Your time:") + " " + local + " (" + zone + ")";
       var line = el.closest("p") || el;
       line.appendChild(document.createElement("br"));
       line.appendChild(hint);
@@ -166,20 +167,20 @@
       return navigator.mediaDevices.getUserMedia(constraints).then(function (s) {
         stream = s;
         video.srcObject = s;
-        status.textContent = "Camera and microphone work.";
+        status.textContent = status.dataset.working;
         return navigator.mediaDevices.enumerateDevices();
       }).then(function (devices) {
         [[cameraSelect, "videoinput"], [micSelect, "audioinput"]].forEach(function (pair) {
           var select = pair[0], current = select.value;
           select.innerHTML = "";
           devices.filter(function (d) { return d.kind === pair[1]; }).forEach(function (d, i) {
-            var option = new Option(d.label || (pair[1] === "videoinput" ? "Camera " : "Microphone ") + (i + 1), d.deviceId);
+            var option = new Option(d.label || (pair[1] === "videoinput" ? status.dataset.camera : status.dataset.microphone) + " " + (i + 1), d.deviceId);
             select.add(option);
           });
           if (current) select.value = current;
         });
       }).catch(function (error) {
-        status.textContent = "No camera or microphone (" + error.name + "). You can still join and listen.";
+        status.textContent = status.dataset.none.replace("{error}", error.name);
       });
     }
     if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
@@ -190,7 +191,7 @@
         });
       });
     } else {
-      status.textContent = "This browser cannot use a camera here.";
+      status.textContent = status.dataset.unsupported;
     }
     joinForm.addEventListener("submit", function () {
       if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
