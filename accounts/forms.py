@@ -175,7 +175,15 @@ class IdentityProviderForm(forms.ModelForm):
             return secret
         if not self.secret_is_set:
             raise forms.ValidationError(_("Give the client secret."))
+        if self._names_another_client():
+            # The saved secret goes only to the issuer and client it was given for.
+            raise forms.ValidationError(_("Give the client secret again: the issuer or client ID changed."))
         return self.instance.client_secret
+
+    def _names_another_client(self) -> bool:
+        """issuer and client_id are cleaned before client_secret (the fields' order)."""
+        return any(name in self.cleaned_data and self.cleaned_data[name] != getattr(self.instance, name)
+                   for name in ("issuer", "client_id"))
 
     def clean_scopes(self):
         scopes = self.cleaned_data["scopes"].split()

@@ -19,6 +19,7 @@ from .recurrence import WEEKDAYS, build_rrule
 from .services.invitations import ImportRow
 
 SETTINGS_FIELDS = list(MeetingSettings.SETTING_FIELDS)
+LAST_REPEAT_YEAR = 2199  # a series ending later overflows date arithmetic in zones west of UTC
 
 # Settings that also need the provider to have a capability, and the capability each choice of a
 # setting needs; everything else follows the providers' `settings_fields`.
@@ -327,6 +328,8 @@ class MeetingForm(SettingsFieldsMixin, forms.Form):
             self.add_error("until", _("Give either a number of occurrences or an end date, not both."))
         if cleaned.get("until") and cleaned.get("start") and cleaned["until"] < cleaned["start"].date():
             self.add_error("until", _("The series cannot end before it starts."))
+        if cleaned.get("until") and cleaned["until"].year > LAST_REPEAT_YEAR:
+            self.add_error("until", _("Give an end date before %(year)d.") % {"year": LAST_REPEAT_YEAR + 1})
 
     def rrule(self) -> str:
         data = self.cleaned_data

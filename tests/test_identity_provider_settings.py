@@ -61,6 +61,18 @@ def test_the_secret_is_kept_when_left_empty_and_replaced_when_typed(as_alice, ac
     assert IdentityProvider.objects.get(organization=acme).client_secret == "new-secret"
 
 
+def test_the_saved_secret_never_goes_to_another_issuer_or_client(as_alice, acme, idp_a, idp_b, site):
+    """An owner who never saw the secret cannot point the portal at their own server to receive it."""
+    IdentityProviderFactory(organization=acme, issuer=idp_a.issuer, client_id="acme-portal", client_secret="old-secret")
+
+    for changes in ({"issuer": idp_b.issuer}, {"client_id": "another-client"}):
+        page = as_alice.post(PAGE, form_data(idp_a, client_secret="", **changes)).content.decode()
+
+        assert "Give the client secret again: the issuer or client ID changed." in page
+        saved = IdentityProvider.objects.get(organization=acme)
+        assert (saved.issuer, saved.client_id, saved.client_secret) == (idp_a.issuer, "acme-portal", "old-secret")
+
+
 def test_removing_every_group_row_clears_the_mapping(as_alice, acme, idp_a, site):
     IdentityProviderFactory(organization=acme, issuer=idp_a.issuer, group_roles={"a": "host"})
     as_alice.post(PAGE, form_data(idp_a, group_name=[], group_role=[]))

@@ -221,7 +221,8 @@ def meet_now(request):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     code = request.POST.get("room", "")
-    room = Room.objects.of(request.organization).filter(code=code).first() if code else None
+    well_formed = code and "\x00" not in code and len(code) <= Room._meta.get_field("code").max_length
+    room = Room.objects.of(request.organization).filter(code=code).first() if well_formed else None
     title = request.POST.get("title", "").strip() or _("%(name)s's meeting") % {
         "name": request.user.display_name[:150]}
     try:

@@ -123,7 +123,8 @@ def join_page(request, token):
         "own_zone": own_zone if own_zone.key != meeting_zone.key else None,
         "own_starts": timezone.localtime(admission.occurrence.start, own_zone),
         "own_ends": timezone.localtime(admission.occurrence.end, own_zone),
-        "invited_by": link.invitation.invited_by if link.invitation else None,
+        # By name only: display_name falls back to the email address, which a forwarded link must not show.
+        "invited_by": getattr(link.invitation and link.invitation.invited_by, "full_name", ""),
     })
 
 

@@ -87,6 +87,16 @@ def test_the_pre_join_page_names_who_invited_and_both_zones(client, meeting, acm
     assert 'id="join-muted"' in html and 'id="mic-level"' in html
 
 
+def test_the_pre_join_page_never_shows_the_inviters_email_address(client, meeting, acme):
+    nameless = UserFactory(email="hana@acme.test", full_name="")
+    host = MembershipFactory(organization=acme, role="host", user=nameless).user
+    ana = InvitationFactory(meeting=meeting, display_name="Ana", role="participant", invited_by=host)
+
+    html = client.get(f"/j/{ana.token}").content.decode()
+
+    assert "hana@acme.test" not in html and 'id="invited-by"' not in html
+
+
 def test_the_pre_join_page_shows_one_zone_when_they_are_the_same(client, meeting):
     ana = InvitationFactory(meeting=meeting, display_name="Ana", role="participant")
 

@@ -98,6 +98,14 @@ def test_repeat_fields_are_ignored_when_the_meeting_does_not_repeat(as_host, own
     assert (meeting.rrule, meeting.occurrences.count()) == ("", 1)
 
 
+def test_a_series_ending_in_the_far_future_is_a_form_error_in_any_zone(as_host, own_room):
+    response = as_host.post("/o/acme/meetings/new/", form(own_room, frequency="daily", count="",
+                                                          until="9999-12-31", timezone="America/New_York"))
+
+    assert response.status_code == 200 and "Give an end date before 2200." in response.content.decode()
+    assert not Meeting.objects.exists()
+
+
 def test_a_duration_sets_the_end(as_host, own_room):
     data = form(own_room, duration="30")
     data.pop("end")
@@ -185,6 +193,14 @@ def test_meet_now_with_a_bad_title_says_why_and_starts_nothing(as_host, own_room
     assert response.status_code == 200
     assert "The meeting could not start" in response.content.decode()
     assert not Meeting.objects.exists()
+
+
+@pytest.mark.parametrize("code", ["ab\x00cd", "x" * 500])
+def test_meet_now_with_a_malformed_room_code_falls_back_to_the_hosts_room(as_host, own_room, code):
+    response = as_host.post("/o/acme/meet-now/", {"room": code})
+
+    assert response.status_code == 302 and response["Location"].startswith("/j/")
+    assert Meeting.objects.get().room == own_room
 
 
 def test_meet_now_needs_a_post_and_a_host(as_host, client, bob):
