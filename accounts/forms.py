@@ -44,6 +44,7 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["full_name", "timezone", "language"]
+        labels = {"full_name": _("Full name"), "timezone": _("Time zone")}
 
 
 

@@ -39,7 +39,8 @@ def _event(meeting: Meeting, *, join_url: str, invitation=None, status: str = "C
     event.add("summary", meeting.title)
     description = meeting.description.strip()
     if join_url:
-        description = f"{description}\n\n{_('Join:')} {join_url}".strip()
+        join_label = _("Join:")  # outside the f-string, where makemessages finds it
+        description = f"{description}\n\n{join_label} {join_url}".strip()
         event.add("url", join_url)
     event.add("description", description)
     event.add("location", join_url or _("Online"))

@@ -289,13 +289,17 @@ def test_the_catalogs_hold_every_marked_string(tmp_path):
 
 # Words that are the same in English and the language, by language (keep it short).
 SAME_IN = {
-    "de": {"Name", "Status", "Webinar", "Moderator", "Webhooks", "Space", "Start", "Link", "Chat", "Details"},
+    "de": {"Name", "Status", "Webinar", "Moderator", "Webhooks", "Space", "Start", "Link", "Chat", "Details",
+           "Person", "Region", "Name (optional)"},
     "fr": {"Description", "Participant", "Participants", "Webhooks", "Invitation", "Invitations", "Message",
-           "Messages", "Chat", "Options", "Type", "Date", "Minutes", "Total", "Zone", "Source", "Luxembourg"},
+           "Messages", "Chat", "Options", "Type", "Date", "Minutes", "Total", "Zone", "Source", "Luxembourg",
+           "Actions", "15 minutes", "30 minutes", "45 minutes"},
     "es": {"Webhooks", "Chat", "Total", "Australia"},
 }
 BRANDS = {"Gcore", "Gcore Meet", "Fabric", "SignalWire", "VideoSDK", "Jitsi", "Jitsi Meet", "LiveKit", "OpenID Connect",
           "Streaming API"}
+# Example input in placeholders: people type role names as these codes in every language.
+EXAMPLES = {"Ada Lovelace <ada@example.com>, moderator", "ada@example.com Grace Hopper <grace@example.com>, host"}
 ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]+\b|\b[a-z]+[A-Z0-9]\w*\b")  # API, HS256, RS256, jwt_secret-ish names
 ADDRESS = re.compile(r"\S+@\S+|\w+://\S+|\b[\w-]+(?:\.[\w-]+)+\b|\b[A-Z]\w+(?:/[\w+-]+)+|/\S*")
 TEXT_ATTRIBUTES = {"placeholder", "title", "aria-label", "alt"}
@@ -347,7 +351,7 @@ def world(alice):
     account = ProviderAccountFactory(organization=organization, name="Gcore EU")
     data = {organization.name, organization.slug, alice.user.full_name, alice.user.email, host.user.full_name,
             host.user.email, meeting.title, meeting.room.name, invitation.email, invitation.display_name,
-            account.name, *BRANDS, *(cls.name for cls in PROVIDERS.values()),
+            account.name, *BRANDS, *EXAMPLES, *(str(cls.name) for cls in PROVIDERS.values()),
             *(name for _code, name in settings.LANGUAGES)}
     return {"alice": alice, "meeting": meeting, "invitation": invitation, "data": data}
 

@@ -53,18 +53,18 @@ def test_the_room_page_embeds_the_room_and_wires_the_bridge(meeting, eve):
 
 def test_bridge_events_move_the_persons_live_state_on_the_hosts_page(meeting, eve, client):
     client.force_login(meeting.owner)
-    assert host_state(meeting, client) == "in the room"
+    assert host_state(meeting, client) == "In the room"
 
     for event in ("join", "switchOnMic", "switchOnCamera", "switchOffCamera"):
         assert bridge(eve, event).json() == {"applied": True}
-    assert host_state(meeting, client) == "in the room · mic on"
+    assert host_state(meeting, client) == "In the room · microphone on"
     session = JoinSession.objects.get(invitation=eve.invitation)
     assert session.connected and session.audio_on and not session.video_on
 
     bridge(eve, "connectionFailed")
-    assert host_state(meeting, client) == "in the room · connection lost"
+    assert host_state(meeting, client) == "In the room · connection lost"
     bridge(eve, "join")
-    assert host_state(meeting, client) == "in the room · mic on"
+    assert host_state(meeting, client) == "In the room · microphone on"
 
 
 def test_a_page_reports_only_its_own_person_and_only_known_events(meeting, eve):
@@ -99,7 +99,7 @@ def test_ready_to_join_is_not_being_in_the_room(meeting, eve, client):
 
     assert bridge(eve, "readyToJoin").json() == {"applied": False}
 
-    assert host_state(meeting, client) == "in the room · connection lost"
+    assert host_state(meeting, client) == "In the room · connection lost"
     assert not JoinSession.objects.get(invitation=eve.invitation).connected
     page = eve.get(f"/j/{eve.invitation.token}/room/").content.decode()
     assert "readyToJoin" not in page.split('data-events="')[1].split('"')[0].split(",")
