@@ -4,11 +4,13 @@ and ending a sitting by mistake and reopening it."""
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
 from meetings.models import Invitation, Occurrence
+from meetings.tasks import send_meeting_email
 
-from ..factories import MeetingFactory, MembershipFactory, UserFactory
+from ..factories import InvitationFactory, MeetingFactory, MembershipFactory, UserFactory
 from .conftest import assert_accessible, save_screenshot, signed_in_page
 
 pytestmark = pytest.mark.browser
@@ -125,3 +127,22 @@ def test_ending_by_mistake_is_confirmed_and_undone(new_context, live_server, hos
     assert page.get_by_role("link", name="Edit").is_visible()
     assert Occurrence.objects.get(pk=sitting.pk).status == "scheduled"
     save_screenshot(page, f"meeting-page-{device}")
+
+
+def test_an_invitation_in_german_reads_as_one_email_with_one_button(new_context, acme, host):
+    acme.default_locale = "de"
+    acme.save(update_fields=["default_locale"])
+    meeting = MeetingFactory(organization=acme, owner=host, title="Quartalsplanung", timezone="Europe/Berlin")
+    guest = InvitationFactory(meeting=meeting, email="greta@example.net", display_name="Greta Gast")
+    Invitation.objects.filter(pk=guest.pk).update(timezone="America/New_York")
+    send_meeting_email(guest.pk, "invitation", None)
+    [message] = [m for m in mail.outbox if m.to == ["greta@example.net"]]
+    page = new_context(viewport={"width": 700, "height": 900}).new_page()
+
+    page.set_content(message.alternatives[0][0])
+
+    assert page.get_by_text("Acme", exact=True).is_visible()  # the organization heads the email
+    button = page.get_by_role("link", name="Der Besprechung beitreten")
+    assert button.get_attribute("href").endswith(f"/j/{guest.token}")
+    assert "America/New_York" in page.inner_text("body") and "Europe/Berlin" in page.inner_text("body")
+    save_screenshot(page, "email-de")
