@@ -90,6 +90,13 @@ def acme(alice):
 
 
 @pytest.fixture
+def as_alice(client, alice):
+    """The test client, signed in as Alice, Acme's owner."""
+    client.force_login(alice.user)
+    return client
+
+
+@pytest.fixture
 def bob(acme):
     """A plain member of Acme."""
     return MembershipFactory(user=UserFactory(email="bob@acme.test"), organization=acme, role="member")

@@ -20,12 +20,6 @@ def site(settings):
     return SITE
 
 
-@pytest.fixture
-def as_alice(client, alice):
-    client.force_login(alice.user)
-    return client
-
-
 def form_data(idp, **changes):
     data = {"enabled": "on", "issuer": idp.issuer, "client_id": "acme-portal", "client_secret": "acme-secret",
             "scopes": "openid email profile groups", "allowed_email_domains": "acme.test, @Acme.example",

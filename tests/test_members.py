@@ -2,19 +2,12 @@
 
 import re
 
-import pytest
 from django.core import mail
 from django.test import Client
 
 from accounts.models import Membership, User
 
 from .factories import MembershipFactory, UserFactory
-
-
-@pytest.fixture
-def as_alice(client, alice):
-    client.force_login(alice.user)
-    return client
 
 
 def role_of(user):

@@ -13,12 +13,6 @@ from .factories import MembershipFactory, UserFactory
 BULK = "/o/acme/members/bulk/"
 
 
-@pytest.fixture
-def as_alice(client, alice):
-    client.force_login(alice.user)
-    return client
-
-
 def members_of(org):
     return dict(Membership.objects.of(org).values_list("user__email", "role"))
 

@@ -8,12 +8,6 @@ from accounts.models import Organization, User
 from .factories import MembershipFactory, UserFactory
 
 
-@pytest.fixture
-def as_alice(client, alice):
-    client.force_login(alice.user)
-    return client
-
-
 def test_an_owner_sets_name_zone_and_language(as_alice, acme):
     page = as_alice.get("/o/acme/settings/")
     assert page.status_code == 200 and b'list="timezone-names"' in page.content

@@ -122,3 +122,18 @@ def save_screenshot(page, name: str):
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+FACTORY_PASSWORD = "correct horse battery staple"  # tests/factories.py's UserFactory
+
+
+def sign_in_with_password(page, base_url: str, email: str, password: str = FACTORY_PASSWORD,
+                          organization: str = "acme"):
+    """Sign in on the portal's own pages, by the organization's short name, then email and password."""
+    page.goto(f"{base_url}/login/")
+    page.get_by_label("Work email or organization short name").fill(organization)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base_url}/o/{organization}/")

@@ -7,19 +7,10 @@ from playwright.sync_api import expect
 from accounts.models import IdentityProvider, OIDCIdentity, User
 
 from ..factories import IdentityProviderFactory
-from .conftest import assert_accessible
+from .conftest import assert_accessible, signed_in_page
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse battery staple"  # the factories' default
 
-
-def sign_in(page, live_server, email):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Work email or organization short name").fill(email)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/o/acme/")
 
 
 @pytest.fixture
@@ -35,8 +26,8 @@ def test_idp(idp_a, live_server, settings):
 def test_an_owner_sets_up_and_tests_the_identity_provider(new_context, live_server, alice, test_idp):
     context = new_context(viewport={"width": 1200, "height": 800}, timezone_id="Europe/Berlin")
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
-    page = context.new_page()
-    sign_in(page, live_server, alice.user.email)
+    page = signed_in_page(context, live_server.url, alice.user)  # the portal's own sign-in, not the IdP's
+    page.goto(f"{live_server.url}/o/acme/")
     page.get_by_role("link", name="Sign-in", exact=True).click()
     expect(page.get_by_role("heading", name="Identity provider", exact=True)).to_be_visible()
     assert_accessible(page, "the identity-provider page")
@@ -99,8 +90,7 @@ def test_a_failed_test_shows_the_exact_error(new_context, live_server, alice, te
     IdentityProviderFactory(organization=alice.organization, issuer=test_idp.issuer, client_id="acme-browser-test",
                             client_secret="not-the-secret", group_roles={})
     context = new_context(viewport={"width": 390, "height": 844, "is_mobile": True})
-    page = context.new_page()
-    sign_in(page, live_server, alice.user.email)
+    page = signed_in_page(context, live_server.url, alice.user)  # the portal's own sign-in, not the IdP's
     page.goto(f"{live_server.url}/o/acme/settings/identity-provider/")
     assert_accessible(page, "the identity-provider page on a phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -6,19 +6,10 @@ from playwright.sync_api import expect
 
 from accounts.models import Membership
 
-from .conftest import assert_accessible
+from .conftest import assert_accessible, sign_in_with_password
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse battery staple"  # the factories' default
 
-
-def sign_in(page, live_server, email):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Work email or organization short name").fill(email)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/o/acme/")
 
 
 @pytest.mark.parametrize("viewport", [{"width": 1200, "height": 800},
@@ -26,7 +17,7 @@ def sign_in(page, live_server, email):
 def test_an_owner_pastes_a_list_fixes_the_refused_row_and_uploads_a_csv(new_context, live_server, alice, bob,
                                                                          viewport, tmp_path):
     page = new_context(viewport=viewport, timezone_id="Europe/Berlin").new_page()
-    sign_in(page, live_server, alice.user.email)
+    sign_in_with_password(page, live_server.url, alice.user.email)
     page.get_by_role("link", name="Members").click()
 
     people = page.get_by_label("People")

@@ -10,27 +10,17 @@ from accounts.models import Organization, User
 from accounts.services import membership_add
 
 from ..factories import UserFactory
-from .conftest import assert_accessible
+from .conftest import assert_accessible, sign_in_with_password
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse battery staple"  # the factories' default
 
-
-def sign_in(page, live_server, email):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Work email or organization short name").fill("acme")
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/o/acme/")
 
 
 @pytest.mark.parametrize("viewport", [{"width": 1200, "height": 800},
                                       {"width": 390, "height": 844, "is_mobile": True}], ids=["desktop", "phone"])
 def test_an_owner_sets_the_zone_and_language_in_the_settings_tab(new_context, live_server, alice, viewport):
     page = new_context(viewport=viewport, timezone_id="Europe/Berlin").new_page()
-    sign_in(page, live_server, alice.user.email)
+    sign_in_with_password(page, live_server.url, alice.user.email)
 
     page.get_by_role("link", name="Settings").click()
     expect(page.get_by_role("heading", name="Organization settings")).to_be_visible()
@@ -68,7 +58,7 @@ def test_a_device_in_another_zone_sees_its_local_times_and_saves_its_zone(new_co
                                                                           pending_invitation):
     page = new_context(viewport={"width": 1200, "height": 800}, timezone_id="America/New_York",
                        locale="en-US").new_page()
-    sign_in(page, live_server, alice.user.email)
+    sign_in_with_password(page, live_server.url, alice.user.email)
     page.goto(f"{live_server.url}/o/acme/members/")
 
     notice = page.locator("#timezone-notice")
@@ -92,7 +82,7 @@ def test_a_device_in_another_zone_sees_its_local_times_and_saves_its_zone(new_co
 def test_a_dismissed_notice_stays_dismissed(new_context, live_server, alice):
     page = new_context(viewport={"width": 390, "height": 844, "is_mobile": True},
                        timezone_id="America/New_York").new_page()
-    sign_in(page, live_server, alice.user.email)
+    sign_in_with_password(page, live_server.url, alice.user.email)
     notice = page.locator("#timezone-notice")
     expect(notice).to_be_visible()
 
@@ -107,6 +97,6 @@ def test_a_dismissed_notice_stays_dismissed(new_context, live_server, alice):
 
 def test_no_notice_when_the_device_is_in_the_page_zone(new_context, live_server, alice):
     page = new_context(viewport={"width": 1200, "height": 800}, timezone_id="Europe/Berlin").new_page()
-    sign_in(page, live_server, alice.user.email)
+    sign_in_with_password(page, live_server.url, alice.user.email)
     expect(page.locator("h1")).to_have_text("Acme")
     expect(page.locator("#timezone-notice")).to_be_hidden()

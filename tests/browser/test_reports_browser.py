@@ -21,7 +21,7 @@ from ..factories import (
     ProviderAccountFactory,
     UserFactory,
 )
-from .conftest import assert_accessible
+from .conftest import assert_accessible, sign_in_with_password
 
 pytestmark = pytest.mark.browser
 TOKEN = "browser-stats-token"
@@ -74,19 +74,10 @@ def history(acme, admin, gcore_api, settings):
     return review
 
 
-def sign_in(page, live_server, email, password):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Work email or organization short name").fill("acme")
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/o/acme/")
-
 
 def test_an_admin_syncs_reads_and_exports_attendance_and_sees_monthly_usage(page, live_server, admin, history,
                                                                             screenshot):
-    sign_in(page, live_server, admin.email, "alice's passphrase")
+    sign_in_with_password(page, live_server.url, admin.email, "alice's passphrase")
     page.goto(f"{live_server.url}/o/acme/meetings/{history.code}/")
     assert page.locator("#sync-state").inner_text().startswith("Not synced yet")
 
@@ -127,7 +118,7 @@ def test_an_admin_syncs_reads_and_exports_attendance_and_sees_monthly_usage(page
 def test_a_host_who_is_not_an_admin_sees_no_usage_tab(page, live_server, acme):
     host = MembershipFactory(organization=acme, role="host",
                              user=UserFactory(email="hal@acme.test", password="hal's passphrase")).user
-    sign_in(page, live_server, host.email, "hal's passphrase")
+    sign_in_with_password(page, live_server.url, host.email, "hal's passphrase")
 
     assert page.get_by_role("link", name="Usage").count() == 0
     assert page.goto(f"{live_server.url}/o/acme/usage/").status == 403
