@@ -146,3 +146,20 @@ def test_an_invitation_in_german_reads_as_one_email_with_one_button(new_context,
     assert button.get_attribute("href").endswith(f"/j/{guest.token}")
     assert "America/New_York" in page.inner_text("body") and "Europe/Berlin" in page.inner_text("body")
     save_screenshot(page, "email-de")
+
+
+@pytest.mark.parametrize("path", ["/account/", "/account/calendar/", "/o/acme/rooms/", "/o/acme/members/",
+                                  "/o/acme/providers/", "/o/acme/providers/new/",
+                                  "/o/acme/integrations/api-keys/", "/o/acme/no-such-page/"])
+def test_the_other_main_pages_pass_axe(new_context, live_server, alice, path):
+    page = signed_in_page(new_context(viewport={"width": 1200, "height": 800}), live_server.url, alice.user)
+    page.goto(f"{live_server.url}{path}")
+
+    assert_accessible(page, path)
+
+
+def test_the_sign_in_page_passes_axe_on_a_phone(new_context, live_server):
+    page = new_context(**PHONE).new_page()
+    page.goto(f"{live_server.url}/login/")
+
+    assert_accessible(page, "the sign-in page on a phone")
