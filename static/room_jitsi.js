@@ -16,6 +16,16 @@
   var leaving = false;
   frame.removeAttribute("data-jwt");
 
+  var strings = JSON.parse(document.getElementById("room-strings").textContent);
+
+  // A translated text (templates/meetings/join/room_base.html), with its {placeholders} filled in.
+  function t(key, values) {
+    return (strings[key] || key).replace(/\{(\w+)\}/g, function (_, name) {
+      return values && name in values ? values[name] : "";
+    });
+  }
+  function reason(error) { return (error && error.message) || String(error); }
+
   function showMessage(text) {
     var box = document.getElementById("room-message");
     box.textContent = text;
@@ -29,7 +39,7 @@
   }
 
   function setConnected(connected) {
-    badge.textContent = connected ? "connected" : "not connected";
+    badge.textContent = connected ? t("connected") : t("not_connected");
     badge.className = connected ? "badge live" : "badge";
   }
 
@@ -59,9 +69,9 @@
       case "audioMuteStatusChanged": report(details.muted === true ? "switchOffMic" : "switchOnMic"); break;
       case "videoMuteStatusChanged": report(details.muted === true ? "switchOffCamera" : "switchOnCamera"); break;
       case "participantKickedOut": if (details.local === true) leave(); break;
-      case "recordingLinkAvailable": showMessage("Jitsi made a recording link; find it in the Jitsi room."); break;
+      case "recordingLinkAvailable": showMessage(t("jitsi_recording_link")); break;
       case "readyToClose": leave(); break;
-      case "apiMissing": showMessage("The Jitsi server's IFrame API did not load. Try again, or tell the host."); break;
+      case "apiMissing": showMessage(t("jitsi_api_missing")); break;
       default: break;
     }
   });

@@ -18,6 +18,16 @@
   var buttons = {mic: document.getElementById("toggle-mic"), camera: document.getElementById("toggle-camera"),
                  screen: document.getElementById("toggle-screen")};
 
+  var strings = JSON.parse(document.getElementById("room-strings").textContent);
+
+  // A translated text (templates/meetings/join/room_base.html), with its {placeholders} filled in.
+  function t(key, values) {
+    return (strings[key] || key).replace(/\{(\w+)\}/g, function (_, name) {
+      return values && name in values ? values[name] : "";
+    });
+  }
+  function reason(error) { return (error && error.message) || String(error); }
+
   function showMessage(text) {
     var box = document.getElementById("room-message");
     box.textContent = text;
@@ -33,7 +43,7 @@
   function report(event) { post(data.bridgeUrl, {event: event, peerId: data.me}).catch(function () {}); }
 
   function setConnected(connected) {
-    badge.textContent = connected ? "connected" : "reconnecting…";
+    badge.textContent = connected ? t("connected") : t("reconnecting");
     badge.className = connected ? "badge live" : "badge";
   }
 
@@ -116,16 +126,16 @@
     buttons.mic.hidden = !can("microphone");
     buttons.camera.hidden = !can("camera");
     buttons.screen.hidden = !can("screen_share");
-    buttons.mic.textContent = me.isMicrophoneEnabled ? "Mute microphone" : "Unmute microphone";
-    buttons.camera.textContent = me.isCameraEnabled ? "Turn camera off" : "Turn camera on";
-    buttons.screen.textContent = me.isScreenShareEnabled ? "Stop sharing" : "Share screen";
+    buttons.mic.textContent = me.isMicrophoneEnabled ? t("mute_microphone") : t("unmute_microphone");
+    buttons.camera.textContent = me.isCameraEnabled ? t("turn_camera_off") : t("turn_camera_on");
+    buttons.screen.textContent = me.isScreenShareEnabled ? t("stop_sharing") : t("share");
   }
 
   function toggle(button, enabled, setter, on, off) {
     button.addEventListener("click", function () {
       var want = !enabled();
       setter(want).then(function () { report(want ? on : off); refreshButtons(); })
-        .catch(function (error) { showMessage("That did not work (" + ((error && error.message) || error) + ")."); });
+        .catch(function (error) { showMessage(t("action_failed", {error: reason(error)})); });
     });
   }
   var me = room.localParticipant;
@@ -140,7 +150,7 @@
   function moderate(body) {
     return post(data.moderateUrl, body).then(function (response) {
       return response.json().then(function (answer) {
-        if (!response.ok) showMessage(answer.error || "The portal refused.");
+        if (!response.ok) showMessage(answer.error || t("portal_refused"));
         return answer;
       });
     });
@@ -163,14 +173,14 @@
       var item = document.createElement("li");
       item.dataset.identity = participant.identity;
       item.appendChild(document.createTextNode((participant.name || participant.identity) + " "));
-      item.appendChild(button("Mute", function () { moderate({action: "mute", identity: participant.identity}); }));
-      item.appendChild(button("Remove", function () {
+      item.appendChild(button(t("mute"), function () { moderate({action: "mute", identity: participant.identity}); }));
+      item.appendChild(button(t("remove"), function () {
         moderate({action: "remove", identity: participant.identity});
       }));
       var roles = data.roles ? data.roles.split(",") : [];
       if (roles.length) {
         var select = document.createElement("select");
-        select.setAttribute("aria-label", "Role of " + (participant.name || participant.identity));
+        select.setAttribute("aria-label", t("role_of", {name: participant.name || participant.identity}));
         roles.forEach(function (role) {
           var option = document.createElement("option");
           option.value = role;
@@ -218,7 +228,7 @@
 
   start(data.token).catch(function (error) {
     setConnected(false);
-    showMessage("The video could not start (" + ((error && error.message) || error) + "). Try again, or tell the host.");
+    showMessage(t("video_failed", {error: reason(error)}));
   });
 
   function leave() {

@@ -12,6 +12,16 @@
   var session = null;
   var myMemberId = null;
 
+  var strings = JSON.parse(document.getElementById("room-strings").textContent);
+
+  // A translated text (templates/meetings/join/room_base.html), with its {placeholders} filled in.
+  function t(key, values) {
+    return (strings[key] || key).replace(/\{(\w+)\}/g, function (_, name) {
+      return values && name in values ? values[name] : "";
+    });
+  }
+  function reason(error) { return (error && error.message) || String(error); }
+
   function showMessage(text) {
     var box = document.getElementById("room-message");
     box.textContent = text;
@@ -35,7 +45,7 @@
   }
 
   function setConnected(connected) {
-    badge.textContent = connected ? "connected" : "reconnecting…";
+    badge.textContent = connected ? t("connected") : t("reconnecting");
     badge.className = connected ? "badge live" : "badge";
   }
 
@@ -76,7 +86,7 @@
 
   (data.mode === "fabric" ? joinFabric() : joinVideo()).catch(function (error) {
     setConnected(false);
-    showMessage("The video could not start (" + ((error && error.message) || error) + "). Try again, or tell the host.");
+    showMessage(t("video_failed", {error: reason(error)}));
   });
 
   // Leaving through the portal's button also leaves SignalWire's room at once.

@@ -18,6 +18,16 @@
   var meeting = null;
   var state = {mic: false, camera: false, recording: false};
 
+  var strings = JSON.parse(document.getElementById("room-strings").textContent);
+
+  // A translated text (templates/meetings/join/room_base.html), with its {placeholders} filled in.
+  function t(key, values) {
+    return (strings[key] || key).replace(/\{(\w+)\}/g, function (_, name) {
+      return values && name in values ? values[name] : "";
+    });
+  }
+  function reason(error) { return (error && error.message) || String(error); }
+
   function showMessage(text) {
     var box = document.getElementById("room-message");
     box.textContent = text;
@@ -37,7 +47,7 @@
   }
 
   function setConnected(connected, text) {
-    badge.textContent = text || (connected ? "connected" : "reconnecting…");
+    badge.textContent = text || (connected ? t("connected") : t("reconnecting"));
     badge.className = connected ? "badge live" : "badge";
   }
 
@@ -50,7 +60,7 @@
     tile.id = id;
     var label = document.createElement("span");
     label.className = "label";
-    label.textContent = participant.displayName + (participant.local ? " (you)" : "");
+    label.textContent = participant.displayName + (participant.local ? " " + t("you") : "");
     tile.appendChild(label);
     tiles.appendChild(tile);
     return tile;
@@ -98,8 +108,8 @@
   function ownDevice(kind, on) {
     var names = OWN_EVENTS[kind];
     report(on ? names[0] : names[1]);
-    if (names[2] === "mic") { state.mic = on; micButton.textContent = on ? "Mute" : "Unmute"; }
-    if (names[2] === "camera") { state.camera = on; cameraButton.textContent = on ? "Camera off" : "Camera on"; }
+    if (names[2] === "mic") { state.mic = on; micButton.textContent = on ? t("mute") : t("unmute"); }
+    if (names[2] === "camera") { state.camera = on; cameraButton.textContent = on ? t("camera_off") : t("camera_on"); }
   }
 
   function entryRequested(request) {
@@ -107,7 +117,7 @@
     var item = document.createElement("li");
     item.id = "entry-" + request.participantId;
     item.appendChild(document.createTextNode(request.name + " "));
-    [["Admit", request.allow], ["Deny", request.deny]].forEach(function (choice) {
+    [[t("admit"), request.allow], [t("deny"), request.deny]].forEach(function (choice) {
       var button = document.createElement("button");
       button.type = "button";
       button.className = "secondary";
@@ -126,7 +136,7 @@
     if (participantId === data.participantId && decision !== "allowed") {
       document.getElementById("waiting").hidden = true;
       setConnected(false, "not admitted");
-      showMessage("A moderator did not let you in. You can try again from your link.");
+      showMessage(t("not_admitted"));
     }
   }
 
@@ -154,10 +164,10 @@
     meeting.on("entry-responded", entryResponded);
     meeting.on("recording-state-changed", function (change) {
       state.recording = /STARTED|STARTING/.test(change.status || "");
-      if (recordButton) recordButton.textContent = state.recording ? "Stop recording" : "Record";
+      if (recordButton) recordButton.textContent = state.recording ? t("stop_recording") : t("record");
     });
     meeting.on("error", function (error) {
-      showMessage("The video reported a problem (" + ((error && error.message) || error) + ").");
+      showMessage(t("video_problem", {error: reason(error)}));
     });
     if (data.asksToJoin === "true") document.getElementById("waiting").hidden = false;
     return meeting.join();
@@ -170,13 +180,13 @@
   if (recordButton) {
     recordButton.addEventListener("click", function () {
       (state.recording ? meeting.stopRecording() : meeting.startRecording()).catch(function (error) {
-        showMessage("Recording did not start or stop (" + ((error && error.message) || error) + ").");
+        showMessage(t("recording_toggle_failed", {error: reason(error)}));
       });
     });
   }
 
   function couldNotStart(error) {
-    failed("The video could not start (" + ((error && error.message) || error) + "). Try again, or tell the host.");
+    failed(t("video_failed", {error: reason(error)}));
   }
   try {
     Promise.resolve(start()).catch(couldNotStart);

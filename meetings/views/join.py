@@ -246,8 +246,8 @@ ROOM_STRINGS = {
     "role_of": _("Role of {name}"),
     "language_prompt": _("Language code (en, de, fr, …)"),
     "confirm_remove": _("Remove {name} from the meeting? They cannot come back unless a moderator lets them."),
-    "confirm_end": _("End the meeting for everyone? Everybody leaves the room now, and nobody can join this "
-                     "sitting again."),
+    "confirm_end": _("End the meeting for everyone? Everybody leaves the room now. A host can reopen the "
+                     "sitting from the meeting's page until its scheduled end."),
     "no_devices": _("No camera or microphone ({error}). Others can still see and hear each other."),
     "click_to_hear": _("Click anywhere to hear the others."),
     "switch_failed": _("Could not switch device: {error}"),
@@ -259,6 +259,20 @@ ROOM_STRINGS = {
     "recording_saved": _("The recording is saved on the meeting's page."),
     "camera_n": _("Camera {n}"),
     "microphone_n": _("Microphone {n}"),
+    # The hosted providers' room scripts (static/room_<provider>.js)
+    "not_connected": _("not connected"),
+    "mute_microphone": _("Mute microphone"),
+    "unmute_microphone": _("Unmute microphone"),
+    "turn_camera_off": _("Turn camera off"),
+    "turn_camera_on": _("Turn camera on"),
+    "action_failed": _("That did not work ({error})."),
+    "portal_refused": _("The portal refused."),
+    "video_failed": _("The video could not start ({error}). Try again, or tell the host."),
+    "video_problem": _("The video reported a problem ({error})."),
+    "not_admitted": _("A moderator did not let you in. You can try again from your link."),
+    "recording_toggle_failed": _("Recording did not start or stop ({error})."),
+    "jitsi_recording_link": _("Jitsi made a recording link; find it in the Jitsi room."),
+    "jitsi_api_missing": _("The Jitsi server's IFrame API did not load. Try again, or tell the host."),
 }
 
 
