@@ -819,6 +819,8 @@
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || help.open) return;
     if (event.key === "Escape") {
+      // Leave no focus in the closed panel: a focused chat box would swallow the next shortcut.
+      if (panel.contains(document.activeElement)) document.activeElement.blur();
       if (!panel.hidden) showPanel(null);
       return;
     }
