@@ -289,6 +289,11 @@
       video.autoplay = true;
       video.playsInline = true;
       tile.appendChild(video);
+      var avatar = document.createElement("span");  // shown instead of the picture while the camera is off
+      avatar.className = "avatar";
+      avatar.setAttribute("aria-hidden", "true");
+      tile.appendChild(avatar);
+      tile.dataset.connectingText = t("connecting");
       var label = document.createElement("span");
       label.className = "label";
       tile.appendChild(label);
@@ -312,9 +317,17 @@
     return tile;
   }
 
+  function initials(name) {
+    var words = name.trim().split(/\s+/).filter(Boolean);
+    var letters = words.length > 1 ? [words[0], words[words.length - 1]] : words;
+    return letters.map(function (word) { return Array.from(word)[0]; }).join("").toUpperCase();
+  }
+
   function updateTile(code, info) {
     if (!info.can_publish) return;  // a webinar viewer has no tile, not even their own
     var tile = ensureTile(code, info.name + (me && code === me.peer ? " " + t("you") : ""));
+    tile.dataset.camera = info.video ? "on" : "off";
+    tile.querySelector(".avatar").textContent = initials(info.name);
     var indicators = tile.querySelector(".indicators");
     indicators.innerHTML = "";
     [[!info.audio, t("muted")], [!info.video, t("camera_off_badge")], [info.screen, t("screen")], [info.hand, "✋"]]

@@ -217,6 +217,7 @@ def join_room(request, token):
 ROOM_STRINGS = {
     "connected": _("connected"),
     "reconnecting": _("reconnecting…"),
+    "connecting": _("connecting…"),
     "you": _("(you)"),
     "you_short": _("you"),
     "muted": _("muted"),
