@@ -280,6 +280,9 @@ def occurrence_reopen(*, occurrence: Occurrence) -> None:
             raise ValidationError(_("Its time is over; schedule a new meeting instead."))
         occurrence.status = Occurrence.Status.SCHEDULED
         occurrence.save(update_fields=["status"])
+        meeting = occurrence.meeting
+        webhook_events.emit(meeting.organization_id, "meeting.reopened",
+                            lambda: webhook_events.meeting_data(meeting, occurrence))
 
 
 def _emit_ended(occurrences) -> None:

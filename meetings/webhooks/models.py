@@ -12,7 +12,7 @@ from portal.validators import validate_no_nul, validate_single_line
 
 EVENT_TYPES = (
     "meeting.scheduled", "meeting.updated", "meeting.cancelled", "meeting.started", "meeting.ended",
-    "participant.joined", "participant.left", "recording.ready", "invitation.opened",
+    "meeting.reopened", "participant.joined", "participant.left", "recording.ready", "invitation.opened",
 )
 EVENT_CHOICES = [(name, name) for name in EVENT_TYPES]
 URL_MAX_LENGTH = 500

@@ -70,11 +70,12 @@ def test_each_event_type_is_emitted_by_the_action_that_causes_it(acme, alice, re
     sent(browser.post, f"/j/{host.token}/leave")
     occurrence = meeting.occurrences.get()
     sent(scheduling.occurrence_end, occurrence=occurrence)
+    sent(scheduling.occurrence_reopen, occurrence=occurrence)
     sent(scheduling.meeting_cancel, meeting=meeting)
 
     assert receiver.types("all") == [
         "meeting.scheduled", "meeting.updated", "invitation.opened", "meeting.started", "participant.joined",
-        "recording.ready", "participant.left", "meeting.ended", "meeting.cancelled"]
+        "recording.ready", "participant.left", "meeting.ended", "meeting.reopened", "meeting.cancelled"]
     deliveries = receiver.of("all")
     assert all(entry["verified"] for entry in deliveries)
     for entry in deliveries:
@@ -91,7 +92,8 @@ def test_each_event_type_is_emitted_by_the_action_that_causes_it(acme, alice, re
     assert by_type["recording.ready"]["recording"]["code"] == Recording.objects.get().code
     assert by_type["meeting.updated"]["meeting"]["title"] == "Course kickoff (room 2)"
     assert by_type["invitation.opened"]["invitation"]["code"] == host.code
-    assert WebhookDelivery.objects.filter(status="delivered").count() == 9
+    assert by_type["meeting.reopened"]["occurrence"]["code"] == occurrence.code
+    assert WebhookDelivery.objects.filter(status="delivered").count() == 10
 
 
 def test_a_hosted_providers_join_and_leave_and_a_finished_sitting_are_emitted(acme, alice, receiver, sent):
