@@ -109,6 +109,21 @@ def test_check_connection_reports_each_part(admin, acme, gcore_api, settings):
     assert SECRETS["api_token"] not in page
 
 
+def test_the_connection_check_speaks_the_admins_language(admin, alice, acme, gcore_api, settings):
+    settings.GCORE_API_BASE_URL = settings.GCORE_SERVER_BASE_URL = gcore_api.url
+    gcore_api.reset(SECRETS["api_token"])
+    alice.user.language = "de"
+    alice.user.save()
+    account = ProviderAccountFactory(organization=acme, **{**SECRETS, "webhook_secret": ""})
+
+    page = admin.post(f"/o/acme/providers/{account.code}/check/", follow=True).content.decode()
+
+    assert "✓ Beitritts-Tokens (HS256)</strong>: Ein Token wurde mit dem gemeinsamen Geheimnis signiert" in page
+    assert "✓ Streaming-API (Aufzeichnungen und Statistiken)</strong>: Das API-Token wurde akzeptiert." in page
+    assert f"✓ Meet-Server für Luxemburg</strong>: {gcore_api.url} hat geantwortet (400)" in page
+    assert "✗ Geheimnis des Ereignis-Webhooks</strong>: Nicht gesetzt" in page
+
+
 def test_only_organization_admins_manage_accounts(client, bob, acme):
     Membership.objects.filter(user=bob.user).update(role="host")
     account = ProviderAccountFactory(organization=acme)

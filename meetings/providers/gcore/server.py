@@ -7,6 +7,7 @@ the server is unavailable (ProviderError, so a task can retry).
 """
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from portal import http
 
@@ -72,4 +73,4 @@ class ServerClient:
         """The seed's health check: durationOfBroadcast of a room that does not exist answers 400
         when the server is up."""
         status = self._call("GET", room_id, "durationOfBroadcast").status_code
-        return f"{server_url(room_id)} answered ({status})"
+        return _("%(url)s answered (%(status)s)") % {"url": server_url(room_id), "status": status}

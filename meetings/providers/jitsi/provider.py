@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 import jwt
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from portal.validators import public_hostname_problem
 
@@ -34,23 +36,11 @@ ROOM_NAME = re.compile(r"^portal([0-9a-f]{32})$")
 DEFAULT_AUDIENCE = "jitsi"
 MIN_SECRET_BYTES = 32
 KEY_ID = re.compile(r"^[A-Za-z0-9._/:-]{1,200}$")
-MODERATOR_NOTE = ("Stock Jitsi makes everyone who holds a valid token a moderator. Hosts and moderators are "
-                  "told apart only when your Jitsi server runs the token affiliation plugin "
-                  "(mod_token_affiliation, with jicofo's auto-owner off for the older contrib plugin); the "
-                  "portal's tokens carry context.user.affiliation owner or member and moderator true or false "
-                  "for it.")
-# The help each of the account's fields shows for Jitsi (the model's help names several providers).
-FIELD_HELP = {
-    "meet_domain": "Your Jitsi Meet server's public host name, such as meet.example.org (served over HTTPS).",
-    "api_key": "The app id: Prosody's app_id, sent as the token's iss.",
-    "api_secret": "HS256: Prosody's app_secret (32 bytes or more). " + MODERATOR_NOTE,
-    "jwt_algorithm": "HS256 signs with the app secret; RS256 with the private key, and your server finds the "
-                     "public key by the key id (asap_key_server).",
-    "jwt_private_key": "RS256: the RSA private key (PEM, 2048 bits or more) whose public key your key server "
-                       "publishes under the key id.",
-    "key_id": "RS256: the key id (kid) your server looks the public key up by.",
-    "jwt_audience": "The aud your server accepts (asap_accepted_audiences); empty sends \"jitsi\".",
-}
+MODERATOR_NOTE = gettext_lazy(
+    "Stock Jitsi makes everyone who holds a valid token a moderator. Hosts and moderators are told apart only "
+    "when your Jitsi server runs the token affiliation plugin (mod_token_affiliation, with jicofo's auto-owner "
+    "off for the older contrib plugin); the portal's tokens carry context.user.affiliation owner or member and "
+    "moderator true or false for it.")
 
 
 class FrameOriginMissing(ProviderError):
@@ -126,8 +116,6 @@ class JitsiProvider(Provider):
     account_fields = ("meet_domain", "api_key", "jwt_algorithm", "key_id", "jwt_audience", "jwt_public_key")
     secret_fields = ("api_secret", "jwt_private_key")
     join_modes = ()
-    field_help = FIELD_HELP
-    moderator_note = MODERATOR_NOTE
 
     @classmethod
     def deploy_problems(cls) -> list[str]:
@@ -145,27 +133,27 @@ class JitsiProvider(Provider):
             problems["meet_domain"] = problem
         app_id = values.get("api_key") or ""
         if not app_id:
-            problems["api_key"] = "Enter the app id your Jitsi server's token authentication uses (app_id)."
+            problems["api_key"] = _("Enter the app id your Jitsi server's token authentication uses (app_id).")
         algorithm = values.get("jwt_algorithm") or "HS256"
         secret = values.get("api_secret") or ""
         private_key = values.get("jwt_private_key") or ""
         if algorithm == "HS256":
             if not secret:
-                problems["api_secret"] = ("Enter the app secret (app_secret) your Jitsi server checks tokens with. "
-                                          + MODERATOR_NOTE)
+                problems["api_secret"] = " ".join((
+                    _("Enter the app secret (app_secret) your Jitsi server checks tokens with."), str(MODERATOR_NOTE)))
             elif len(secret.encode()) < MIN_SECRET_BYTES:
-                problems["api_secret"] = (f"The app secret has {len(secret.encode())} bytes; HS256 needs "
-                                          f"{MIN_SECRET_BYTES} or more.")
+                problems["api_secret"] = _("The app secret has %(bytes)d bytes; HS256 needs %(minimum)d or more.") % {
+                    "bytes": len(secret.encode()), "minimum": MIN_SECRET_BYTES}
         elif algorithm == "RS256":
             if not private_key:
-                problems["jwt_private_key"] = "RS256 signs with an RSA private key: generate or paste one."
+                problems["jwt_private_key"] = _("RS256 signs with an RSA private key: generate or paste one.")
             elif problem := rsa_private_key_problem(private_key, needed_by="Jitsi"):
                 problems["jwt_private_key"] = problem
             if not KEY_ID.match(values.get("key_id") or ""):
-                problems["key_id"] = ("RS256 needs the key id (kid) your server finds the public key by: letters, "
-                                      "digits and . _ / : - only.")
+                problems["key_id"] = _("RS256 needs the key id (kid) your server finds the public key by: "
+                                       "letters, digits and . _ / : - only.")
         else:
-            problems["jwt_algorithm"] = "Jitsi accepts HS256 or RS256."
+            problems["jwt_algorithm"] = _("Jitsi accepts HS256 or RS256.")
         return problems
 
     def domain(self) -> str:
@@ -222,11 +210,12 @@ class JitsiProvider(Provider):
                   "sub": self.account.meet_domain, "room": "*", "nbf": now, "exp": now + 60}
         try:
             mint(self.account, claims)
-            signing = Check("Token signing", True, f"Signed a {self.account.jwt_algorithm} token for "
-                                                   f"{self.account.meet_domain}.")
+            signing = Check(_("Token signing"), True, _("Signed a %(algorithm)s token for %(domain)s.") % {
+                "algorithm": self.account.jwt_algorithm, "domain": self.account.meet_domain})
         except (ValueError, TypeError, jwt.PyJWTError) as error:
-            signing = Check("Token signing", False, f"No token could be signed: {type(error).__name__}.")
+            signing = Check(_("Token signing"), False, _("No token could be signed: %(error)s.") % {
+                "error": type(error).__name__})
         problem = setting_problem()
-        frame = Check("Frame origin", not problem, problem or f"Rooms run Jitsi's script in {frame_origin()}, "
-                                                              "away from the portal's origin.")
-        return [signing, frame, Check("Moderators", True, MODERATOR_NOTE)]
+        frame = Check(_("Frame origin"), not problem, problem or _(
+            "Rooms run Jitsi's script in %(origin)s, away from the portal's origin.") % {"origin": frame_origin()})
+        return [signing, frame, Check(_("Moderators"), True, str(MODERATOR_NOTE))]

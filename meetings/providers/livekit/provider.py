@@ -244,16 +244,18 @@ class LiveKitProvider(Provider):
                              first_join=first.joined_at if first else None, last_leave=last, stays=[])
 
     def check_connection(self) -> list[Check]:
-        name = f"RoomService of {http_url(self.account.server_url) if self.account.server_url else 'your server'}"
+        name = (_("RoomService of %(server)s") % {"server": http_url(self.account.server_url)}
+                if self.account.server_url else _("RoomService of your server"))
         try:
             rooms = self.client().list_rooms()
         except ProviderError as error:
             return [Check(name, False, str(error))]
-        checks = [Check(name, True, f"The API key and secret were accepted (open rooms: {len(rooms)}).")]
+        checks = [Check(name, True, _("The API key and secret were accepted (open rooms: %(count)d).") % {
+            "count": len(rooms)})]
         try:
             tokens.verify_roundtrip(self.account)
         except (LiveKitError, ValueError) as error:
-            checks.append(Check("Access tokens", False, str(error)))
+            checks.append(Check(_("Access tokens"), False, str(error)))
         else:
-            checks.append(Check("Access tokens", True, "A join token was signed and verified with the secret."))
+            checks.append(Check(_("Access tokens"), True, _("A join token was signed and verified with the secret.")))
         return checks

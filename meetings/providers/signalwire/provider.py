@@ -277,13 +277,14 @@ class SignalWireProvider(Provider):
         return reports.sitting(self.client(), room_name(meeting), start, end, peers_by_name=peers)
 
     def check_connection(self) -> list[Check]:
-        name = f"REST API of {self.account.space_host or 'your space'}"
+        name = (_("REST API of %(space)s") % {"space": self.account.space_host} if self.account.space_host
+                else _("REST API of your space"))
         try:
             rooms = self.client().list_rooms()
         except ProviderError as error:
             return [Check(name, False, str(error))]
-        return [Check(name, True, f"The project id and API token were accepted (listed rooms: {len(rooms)} "
-                                  "on the first page).")]
+        return [Check(name, True, _("The project id and API token were accepted (listed rooms: %(count)d on the "
+                                    "first page).") % {"count": len(rooms)})]
 
 
 def _current_member(invitation) -> bool:

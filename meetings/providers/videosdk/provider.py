@@ -190,20 +190,20 @@ class VideoSDKProvider(Provider):
         try:
             self.client().list_rooms()
         except ProviderError as error:
-            checks.append(Check("REST API", False, str(error)))
+            checks.append(Check(_("REST API"), False, str(error)))
         else:
-            checks.append(Check("REST API", True, "The API key and secret were accepted (a signed crawler token "
-                                                  "listed rooms)."))
+            checks.append(Check(_("REST API"), True, _("The API key and secret were accepted (a signed crawler "
+                                                       "token listed rooms).")))
         try:
             webhooks.public_key(self.account, refresh=True)
         except ProviderError as error:
-            checks.append(Check("Webhook signatures", False, str(error)))
+            checks.append(Check(_("Webhook signatures"), False, str(error)))
         else:
-            checks.append(Check("Webhook signatures", True, "VideoSDK's public key is at hand: signed webhooks "
-                                                            "can be verified."))
+            checks.append(Check(_("Webhook signatures"), True, _("VideoSDK's public key is at hand: signed "
+                                                                 "webhooks can be verified.")))
         hook = self.webhook()
-        checks.append(Check("Webhook address", bool(hook),
-                            f"New rooms send their events to {hook['endPoint']}." if hook else
-                            "The portal's SITE_URL is not HTTPS, so rooms are made without a webhook: attendance "
-                            "and recordings come from the sync alone."))
+        checks.append(Check(_("Webhook address"), bool(hook),
+                            _("New rooms send their events to %(address)s.") % {"address": hook["endPoint"]} if hook
+                            else _("The portal's SITE_URL is not HTTPS, so rooms are made without a webhook: "
+                                   "attendance and recordings come from the sync alone.")))
         return checks
