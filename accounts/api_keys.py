@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal.validators import validate_single_line
 
@@ -29,16 +30,17 @@ def api_key_create(*, organization, created_by, name: str, scopes, expires_at=No
     """A new key and its full text, which is never shown again."""
     membership = Membership.objects.filter(organization=organization, user=created_by).first()
     if membership is None or not membership.has_role(Membership.Role.ADMIN):
-        raise ValidationError("Only the organization's admins make API keys.")
+        raise ValidationError(_("Only the organization's admins make API keys."))
     name = name.strip()
     if not name or len(name) > ApiKey._meta.get_field("name").max_length:
-        raise ValidationError({"name": "Give the key a name of at most 100 characters."})
+        raise ValidationError({"name": _("Give the key a name of at most 100 characters.")})
     validate_single_line(name)
     scopes = sorted(set(scopes))
     if not scopes or not set(scopes) <= set(ApiKey.Scope.values):
-        raise ValidationError({"scopes": f"Choose one or more of: {', '.join(ApiKey.Scope.values)}."})
+        raise ValidationError({"scopes": _("Choose one or more of: %(scopes)s.") % {
+            "scopes": ", ".join(ApiKey.Scope.values)}})
     if expires_at is not None and expires_at <= timezone.now():
-        raise ValidationError({"expires_at": "The expiry must be in the future."})
+        raise ValidationError({"expires_at": _("The expiry must be in the future.")})
     prefix = KEY_START + secrets.token_hex(4)
     raw = f"{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(organization=organization, created_by=created_by, name=name, prefix=prefix,

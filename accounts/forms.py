@@ -52,7 +52,7 @@ class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100, validators=[validate_single_line],
                            label=_("Name"), help_text=_("What uses it, e.g. “LMS sync”."))
     scopes = forms.MultipleChoiceField(choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple,
-                                       initial=[ApiKey.Scope.READ])
+                                       initial=[ApiKey.Scope.READ], label=_("Scopes"))
     expires_on = forms.DateField(required=False, label=_("Expires on"), widget=forms.DateInput(attrs={"type": "date"}),
                                  help_text=_("The key works through the end of that day in your time zone. "
                                              "Empty: until revoked."))

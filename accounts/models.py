@@ -44,7 +44,7 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person. Keyed by email for password sign-in; OIDC sign-in goes through OIDCIdentity."""
 
-    email = models.EmailField(unique=True)
+    email = models.EmailField(_("email address"), unique=True)
     full_name = models.CharField(max_length=150, blank=True, validators=[validate_single_line])
     timezone = models.CharField(
         max_length=64, blank=True, choices=TIMEZONE_CHOICES,

@@ -320,6 +320,11 @@ class MemberRow:
     def accepted(self) -> bool:
         return not self.problems
 
+    @property
+    def role_label(self) -> str:
+        """The role in words, or as typed when it is not one."""
+        return dict(Membership.Role.choices).get(self.role, self.role)
+
 
 def parse_member_lines(text: str) -> list[MemberRow]:
     """One person per line: `email`, `Name <email>`, either followed by `, role`."""

@@ -435,7 +435,7 @@ class RoleChangeForm(RoleFieldsMixin, forms.Form):
 
 
 class TransferForm(forms.Form):
-    new_owner = forms.ModelChoiceField(queryset=User.objects.none(), label="New owner")
+    new_owner = forms.ModelChoiceField(queryset=User.objects.none(), label=_("New owner"))
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
@@ -458,7 +458,7 @@ class OpenLinkForm(forms.Form):
 
 
 class GuestJoinForm(forms.Form):
-    display_name = forms.CharField(max_length=120, label="Your name", validators=[validate_single_line])
+    display_name = forms.CharField(max_length=120, label=_("Your name"), validators=[validate_single_line])
 
 
 def _union(attribute: str) -> tuple[str, ...]:

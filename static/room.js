@@ -19,6 +19,11 @@
   var panel = document.getElementById("panel");
   var strings = JSON.parse(document.getElementById("room-strings").textContent);
 
+  // The socket server speaks no language: a role is named here, in the page's.
+  function roleName(key, fallback) {
+    return (strings.roles && strings.roles[key]) || fallback;
+  }
+
   // A translated text, with its {placeholders} filled in.
   function t(key, values) {
     return (strings[key] || key).replace(/\{(\w+)\}/g, function (_, name) {
@@ -198,7 +203,7 @@
       li.dataset.peer = info.peer;
       li.appendChild(document.createTextNode(info.name + " "));
       var small = document.createElement("small");
-      small.textContent = [info.role, me && info.peer === me.peer ? t("you_short") : "", info.hand ? "✋" : "",
+      small.textContent = [roleName(info.role_key, info.role), me && info.peer === me.peer ? t("you_short") : "", info.hand ? "✋" : "",
                            info.audio ? "" : t("muted"), info.connected ? "" : t("reconnecting_person")]
         .filter(Boolean).join(" · ");
       li.appendChild(small);
@@ -232,7 +237,7 @@
     var select = document.createElement("select");
     select.setAttribute("aria-label", t("role_of", {name: info.name}));
     (settings.roles || []).forEach(function (pair) {  // the roles a room may give: never host
-      select.add(new Option(pair[1], pair[0], false, pair[0] === info.role_key));
+      select.add(new Option(roleName(pair[0], pair[1]), pair[0], false, pair[0] === info.role_key));
     });
     select.addEventListener("change", function () {
       var language = select.value === "interpreter" ? prompt(t("language_prompt"), "en") : "";

@@ -2,6 +2,7 @@
 English left on the main pages in German, French or Spanish)."""
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -21,6 +22,7 @@ from accounts.api_keys import api_key_create
 from accounts.i18n import language_of
 from accounts.models import TIMEZONE_CHOICES
 from meetings.providers import PROVIDERS
+from meetings.services.invitations import invitation_revoke
 
 from .factories import InvitationFactory, MeetingFactory, MembershipFactory, ProviderAccountFactory, UserFactory
 
@@ -290,7 +292,7 @@ def test_the_catalogs_hold_every_marked_string(tmp_path):
 # Words that are the same in English and the language, by language (keep it short).
 SAME_IN = {
     "de": {"Name", "Status", "Webinar", "Moderator", "Webhooks", "Space", "Start", "Link", "Chat", "Details",
-           "Person", "Region", "Name (optional)"},
+           "Person", "Region", "Name (optional)", "Server"},
     "fr": {"Description", "Participant", "Participants", "Webhooks", "Invitation", "Invitations", "Message",
            "Messages", "Chat", "Options", "Type", "Date", "Minutes", "Total", "Zone", "Source", "Luxembourg",
            "Actions", "15 minutes", "30 minutes", "45 minutes"},
@@ -351,7 +353,7 @@ def world(alice):
     account = ProviderAccountFactory(organization=organization, name="Gcore EU")
     data = {organization.name, organization.slug, alice.user.full_name, alice.user.email, host.user.full_name,
             host.user.email, meeting.title, meeting.room.name, invitation.email, invitation.display_name,
-            account.name, *BRANDS, *EXAMPLES, *(str(cls.name) for cls in PROVIDERS.values()),
+            account.name, *BRANDS, *EXAMPLES, "not-an-address", " ".join(PASTED.split()), *(str(cls.name) for cls in PROVIDERS.values()),
             *(name for _code, name in settings.LANGUAGES)}
     return {"alice": alice, "meeting": meeting, "invitation": invitation, "data": data}
 
@@ -377,8 +379,20 @@ MAIN_PAGES = {
         f"/j/{world['invitation'].token}"),
     "room": lambda client, world: _join_room(
         Client(HTTP_ACCEPT_LANGUAGE=client.defaults["HTTP_ACCEPT_LANGUAGE"]), world["invitation"].token),
+    "withdrawn link": lambda client, world: _withdrawn_link(
+        Client(HTTP_ACCEPT_LANGUAGE=client.defaults["HTTP_ACCEPT_LANGUAGE"]), world["invitation"]),
+    "invite report": lambda client, world: client.post(
+        f"/o/acme/meetings/{world['meeting'].code}/invite/paste/", {"addresses": PASTED, "role": "participant"}),
+    "API keys": lambda client, world: client.post(
+        "/o/acme/integrations/api-keys/", {"name": "LMS", "scopes": ["read"], "expires_on": "2001-01-01"}),
 }
-EXPECTED_STATUS = {"404": 404}
+EXPECTED_STATUS = {"404": 404, "withdrawn link": 401}
+PASTED = "not-an-address\nguest@example.net\nnew@example.org\nnew@example.org"  # refused: each line says why
+
+
+def _withdrawn_link(client, invitation):
+    invitation_revoke(invitation=invitation)
+    return client.get(f"/j/{invitation.token}")
 
 
 def _is_data(text: str, data: set[str]) -> bool:
@@ -428,3 +442,13 @@ def test_the_main_pages_have_no_english_left(world, name):
         f"The {name} page shows English text in other languages (mark it for translation and translate it, "
         "or, when it is the same word in that language, add it to SAME_IN):\n"
         + "\n".join(f"  {language}: {texts}" for language, texts in untranslated.items() if texts))
+
+
+def test_the_room_names_roles_in_the_pages_language(world):
+    """The socket server sends role codes; the room page's script names them from these strings."""
+    page = _join_room(Client(HTTP_ACCEPT_LANGUAGE="de"), world["invitation"].token).content.decode()
+
+    strings = json.loads(re.search(r'<script id="room-strings" type="application/json">(.*?)</script>',
+                                   page, re.S).group(1))
+    assert strings["roles"]["host"] == "Gastgeber" and strings["roles"]["interpreter"] == "Dolmetscher"
+    assert strings["connecting"] == "Verbindung wird hergestellt…"

@@ -24,6 +24,12 @@ def get_provider(key: str, account=None) -> Provider:
     return PROVIDERS[key](account)
 
 
+def provider_label(key: str) -> str:
+    """A provider's name in words (in the active language), never its registry key; an unknown key as is."""
+    provider = PROVIDERS.get(key)
+    return str(provider.name) if provider else key
+
+
 def provider_choices() -> list[tuple[str, str]]:
     return [(key, cls.name) for key, cls in PROVIDERS.items()]
 

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+
 
 class ProviderError(Exception):
     """A provider call failed; `permanent` says whether retrying can help, `status` is the provider's
@@ -150,14 +152,16 @@ class Provider:
         problems = []
         caps = self.capabilities
         if kind == "webinar" and not caps.webinar:
-            problems.append(f"{self.name} does not hold webinars.")
+            problems.append(_("%(provider)s does not hold webinars.") % {"provider": self.name})
         if caps.max_broadcasters is not None and (max_broadcasters == 0 or max_broadcasters > caps.max_broadcasters):
-            problems.append(f"{self.name} holds at most {caps.max_broadcasters} people with camera or microphone; "
-                            f"set max broadcasters to {caps.max_broadcasters} or fewer, or use a hosted provider.")
+            problems.append(_("%(provider)s holds at most %(most)d people with camera or microphone; set max "
+                              "broadcasters to %(most)d or fewer, or use a hosted provider.") % {
+                "provider": self.name, "most": caps.max_broadcasters})
         if kind == "webinar" and caps.max_watchers is not None and (
                 max_watchers == 0 or max_watchers > caps.max_watchers):
-            problems.append(f"{self.name} holds at most {caps.max_watchers} webinar viewers; set max watchers to "
-                            f"{caps.max_watchers} or fewer, or use a hosted provider for a larger audience.")
+            problems.append(_("%(provider)s holds at most %(most)d webinar viewers; set max watchers to %(most)d or "
+                              "fewer, or use a hosted provider for a larger audience.") % {
+                "provider": self.name, "most": caps.max_watchers})
         return problems
 
     def account_problems(self, values: dict) -> dict[str, str]:

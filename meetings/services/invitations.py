@@ -57,7 +57,7 @@ def fitted_name(name: str) -> str:
 
 def _check_name(name: str) -> None:
     if len(name) > NAME_LENGTH:
-        raise ValidationError(f"A name has at most {NAME_LENGTH} characters.")
+        raise ValidationError(_("A name has at most %(count)d characters.") % {"count": NAME_LENGTH})
     validate_single_line(name)
 
 
@@ -91,13 +91,13 @@ def invitation_create(*, meeting: Meeting, email: str, display_name: str = "", r
     """Invite one person; returns the invitation and its link token (shown to the host once)."""
     email = User.objects.normalize_email(email)
     if len(email) > EMAIL_LENGTH:
-        raise ValidationError(f"An address has at most {EMAIL_LENGTH} characters.")
+        raise ValidationError(_("An address has at most %(count)d characters.") % {"count": EMAIL_LENGTH})
     validate_email(email)
     role = role or default_role(meeting)
     _check_role(meeting, role, language)
     _check_name(display_name)
     if meeting.invitations.filter(email=email).exists():
-        raise ValidationError(f"{email} is already invited.")
+        raise ValidationError(_("%(email)s is already invited.") % {"email": email})
     user = User.objects.filter(email=email, memberships__organization=meeting.organization).first()
     with transaction.atomic():
         invitation = _new_invitation(meeting, email, display_name, role, language, user, invited_by)
@@ -121,17 +121,22 @@ class ImportRow:
     def accepted(self) -> bool:
         return not self.problems
 
+    @property
+    def role_label(self) -> str:
+        """The role in words, or as typed when it is not one."""
+        return dict(Role.choices).get(self.role, self.role)
+
 
 def parse_csv(data: bytes) -> list[ImportRow]:
     """Rows of a CSV with the columns email, name, role, language (header row required; order free)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValidationError("The file is not UTF-8 text. Save it as CSV (UTF-8) and upload it again.") from None
+        raise ValidationError(_("The file is not UTF-8 text. Save it as CSV (UTF-8) and upload it again.")) from None
     reader = csv.DictReader(io.StringIO(text))
     columns = {name.strip().lower(): name for name in (reader.fieldnames or [])}
     if "email" not in columns:
-        raise ValidationError("The first row must name the columns: email, name, role, language.")
+        raise ValidationError(_("The first row must name the columns: email, name, role, language."))
     rows = []
     for number, record in enumerate(reader, start=2):
         def value(column, record=record):
@@ -156,9 +161,9 @@ def parse_pasted(text: str, role: str, language: str = "") -> list[ImportRow]:
 def invitations_import(*, meeting: Meeting, rows: list[ImportRow], invited_by) -> tuple[list[ImportRow], bool]:
     """Check every row; import all of them, or none when any row is refused. Returns (report, imported)."""
     if len(rows) > MAX_IMPORT_ROWS:
-        raise ValidationError(f"At most {MAX_IMPORT_ROWS} people at once.")
+        raise ValidationError(_("At most %(count)d people at once.") % {"count": MAX_IMPORT_ROWS})
     if not rows:
-        raise ValidationError("There is nobody to invite in what you gave.")
+        raise ValidationError(_("There is nobody to invite in what you gave."))
     already = set(meeting.invitations.values_list("email", flat=True))
     seen: dict[str, int] = {}
     for row in rows:
@@ -167,7 +172,7 @@ def invitations_import(*, meeting: Meeting, rows: list[ImportRow], invited_by) -
         try:
             validate_email(row.email)
         except ValidationError:
-            row.problems.append("not a valid email address")
+            row.problems.append(_("not a valid email address"))
         try:
             _check_role(meeting, row.role, row.language)
         except ValidationError as error:
@@ -177,11 +182,11 @@ def invitations_import(*, meeting: Meeting, rows: list[ImportRow], invited_by) -
         except ValidationError as error:
             row.problems.extend(error.messages)
         if len(row.email) > EMAIL_LENGTH:
-            row.problems.append(f"an address has at most {EMAIL_LENGTH} characters")
+            row.problems.append(_("an address has at most %(count)d characters") % {"count": EMAIL_LENGTH})
         if row.email in already:
-            row.problems.append("already invited")
+            row.problems.append(_("already invited"))
         if row.email in seen:
-            row.problems.append(f"also on line {seen[row.email]}")
+            row.problems.append(_("also on line %(line)d") % {"line": seen[row.email]})
         seen.setdefault(row.email, row.line)
     if any(row.problems for row in rows):
         return rows, False
@@ -209,13 +214,13 @@ def _create_in_bulk(meeting: Meeting, rows: list[ImportRow], invited_by) -> None
                          generation=invitation.link_generation) for invitation in invitations], batch_size=BULK_BATCH)
             outbox.enqueue_many(send_meeting_email, [[invitation.pk, "invitation", None] for invitation in invitations])
     except IntegrityError:  # someone invited one of them in the meantime: the list goes in whole or not at all
-        raise ValidationError("Some of these people were invited at the same moment; send the list again.") from None
+        raise ValidationError(_("Some of these people were invited at the same moment; send the list again.")) from None
 
 
 def invitation_change_role(*, invitation: Invitation, role: str, language: str = "") -> Invitation:
     meeting = invitation.meeting
     if not meeting.occurrences.exclude(status__in=["ended", "cancelled"]).exists():
-        raise ValidationError("The meeting has ended; roles can no longer change.")
+        raise ValidationError(_("The meeting has ended; roles can no longer change."))
     _check_role(meeting, role, language)
     invitation.role = role
     invitation.language = language if role == Role.INTERPRETER else ""

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal import outbox
 
@@ -22,22 +23,23 @@ from ..webhooks import events as webhook_events
 class JoinDenied(Exception):
     """Why a link cannot be used now; `status` is the HTTP status (the Gcore access-check codes)."""
 
-    TAMPERED = ("tampered", 403, "This link is not valid", "The link was changed or cut short. Open it again "
-                "from your invitation email, or copy all of it.")
-    UNKNOWN = ("unknown", 404, "No such meeting link", "This link does not belong to any meeting. Check that you "
-               "copied all of it, or ask the host for a new one.")
-    REVOKED = ("revoked", 401, "This link was withdrawn", "The host withdrew this link or sent you a newer one. "
-               "Use the link from your latest invitation email, or ask the host.")
-    REMOVED = ("removed", 401, "You were removed from this meeting", "A moderator removed you from this meeting. "
-               "You can come back if a moderator lets you in again.")
-    TOO_EARLY = ("too_early", 425, "The meeting has not started yet",
-                 "The link opens shortly before the meeting starts.")
-    CANCELLED = ("cancelled", 423, "This meeting was cancelled", "The host cancelled this meeting.")
-    ENDED = ("ended", 423, "This meeting has ended", "There is no upcoming sitting of this meeting.")
-    EXPIRED = ("expired", 423, "This link has expired", "The time this link was valid for is over. Ask the host "
-               "for a new one.")
-    FULL = ("full", 423, "The meeting is full", "The meeting has as many people as it can hold. Try again when "
-            "someone leaves.")
+    TAMPERED = ("tampered", 403, _("This link is not valid"), _(
+        "The link was changed or cut short. Open it again from your invitation email, or copy all of it."))
+    UNKNOWN = ("unknown", 404, _("No such meeting link"), _(
+        "This link does not belong to any meeting. Check that you copied all of it, or ask the host for a new one."))
+    REVOKED = ("revoked", 401, _("This link was withdrawn"), _(
+        "The host withdrew this link or sent you a newer one. Use the link from your latest invitation email, or "
+        "ask the host."))
+    REMOVED = ("removed", 401, _("You were removed from this meeting"), _(
+        "A moderator removed you from this meeting. You can come back if a moderator lets you in again."))
+    TOO_EARLY = ("too_early", 425, _("The meeting has not started yet"),
+                 _("The link opens shortly before the meeting starts."))
+    CANCELLED = ("cancelled", 423, _("This meeting was cancelled"), _("The host cancelled this meeting."))
+    ENDED = ("ended", 423, _("This meeting has ended"), _("There is no upcoming sitting of this meeting."))
+    EXPIRED = ("expired", 423, _("This link has expired"), _(
+        "The time this link was valid for is over. Ask the host for a new one."))
+    FULL = ("full", 423, _("The meeting is full"), _(
+        "The meeting has as many people as it can hold. Try again when someone leaves."))
 
     def __init__(self, reason: tuple, *, link: JoinLink | None = None, starts_at: datetime | None = None):
         self.code, self.status, self.title, self.message = reason

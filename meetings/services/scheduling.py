@@ -14,7 +14,7 @@ from portal.validators import validate_single_line
 
 from .. import realtime
 from ..models import Meeting, Occurrence, ProviderAccount, Room
-from ..providers import get_provider
+from ..providers import get_provider, provider_label
 from ..recurrence import occurrence_starts
 from ..webhooks import events as webhook_events
 from . import joining
@@ -40,8 +40,9 @@ def _provider_account(organization, provider: str):
     account = (ProviderAccount.objects.of(organization).filter(provider=provider, enabled=True)
                .order_by("-is_default", "name").first())
     if account is None:
-        raise ValidationError({"provider": _("The organization has no %(provider)s account yet: an admin adds one "
-                                             "first, or choose the built-in provider.") % {"provider": provider}})
+        raise ValidationError({"provider": _(
+            "The organization has no %(provider)s account yet: an admin adds one first, or choose the built-in "
+            "provider.") % {"provider": provider_label(provider)}})
     return account
 
 

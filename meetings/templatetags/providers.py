@@ -2,12 +2,11 @@
 
 from django import template
 
-from ..providers import PROVIDERS
+from ..providers import provider_label
 
 register = template.Library()
 
 
 @register.filter
 def provider_name(key: str) -> str:
-    provider = PROVIDERS.get(key)
-    return provider.name if provider else key
+    return provider_label(key)

@@ -287,7 +287,8 @@ def meeting_transfer(request, meeting_code):
     if form.is_valid():
         scheduling.ownership_transfer(meeting_or_room=meeting, new_owner=form.cleaned_data["new_owner"],
                                       organization=request.organization)
-        messages.success(request, f"{form.cleaned_data['new_owner'].email} now owns this meeting.")
+        messages.success(request, _("%(email)s now owns this meeting.") % {
+            "email": form.cleaned_data["new_owner"].email})
     else:
         messages.error(request, _("Choose a host of the organization as the new owner."))
     return _to_meeting_page(meeting)

@@ -260,6 +260,7 @@ ROOM_STRINGS = {
     "recording_saved": _("The recording is saved on the meeting's page."),
     "camera_n": _("Camera {n}"),
     "microphone_n": _("Microphone {n}"),
+    "roles": dict(Role.choices),
     # The hosted providers' room scripts (static/room_<provider>.js)
     "not_connected": _("not connected"),
     "mute_microphone": _("Mute microphone"),

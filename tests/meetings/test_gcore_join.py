@@ -153,7 +153,7 @@ def test_a_gcore_meeting_needs_an_account(client, alice):
     room = scheduling.room_create(organization=alice.organization, owner=alice.user, name="R", max_broadcasters=8,
                                   max_watchers=20)
     start = timezone.now() + timedelta(hours=1)
-    with pytest.raises(ValidationError, match="no gcore account yet"):
+    with pytest.raises(ValidationError, match="no Gcore Meet account yet"):
         scheduling.meeting_schedule(organization=alice.organization, room=room, owner=alice.user, title="T",
                                     start=start, end=start + timedelta(hours=1), timezone_name="UTC",
                                     provider="gcore", max_broadcasters=10)

@@ -107,7 +107,7 @@ def mint(account, claims: dict) -> str:
 
 class JitsiProvider(Provider):
     key = "jitsi"
-    name = "Jitsi Meet (self-hosted)"
+    name = gettext_lazy("Jitsi Meet (self-hosted)")
     # No REST API: nothing to remove, close, count or sync at Jitsi. Webinars are not offered: a
     # Jitsi token cannot forbid a viewer to send media.
     capabilities = Capabilities(recording=True)
