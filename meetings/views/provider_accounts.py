@@ -13,7 +13,7 @@ from portal.site import absolute_reverse
 
 from ..forms import ProviderAccountForm
 from ..models import ProviderAccount
-from ..providers import PROVIDERS
+from ..providers import PROVIDERS, provider_label
 from ..services import accounts as account_services
 
 ADMIN = Membership.Role.ADMIN
@@ -32,11 +32,19 @@ def _callback_urls(account) -> dict:
     return urls
 
 
+SERVER_ADDRESS_FIELDS = ("meet_domain", "space_host", "server_url")
+
+
 @organization_view(minimum_role=ADMIN)
 def account_list(request):
     accounts = list(ProviderAccount.objects.of(request.organization))
     for account in accounts:
-        account.provider_name = PROVIDERS[account.provider].name if account.provider in PROVIDERS else account.provider
+        provider = PROVIDERS.get(account.provider)
+        fields = provider.account_fields if provider else ()
+        account.provider_name = provider_label(account.provider)
+        # Only what this provider uses: its server's address and how its tokens are signed.
+        account.address = next((getattr(account, name) for name in SERVER_ADDRESS_FIELDS if name in fields), "")
+        account.signing = account.jwt_algorithm if "jwt_algorithm" in fields else ""
     return render(request, "meetings/provider_accounts.html", {"tab": "providers", "accounts": accounts})
 
 

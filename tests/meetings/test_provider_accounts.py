@@ -132,3 +132,18 @@ def test_only_organization_admins_manage_accounts(client, bob, acme):
     assert client.get("/o/acme/providers/").status_code == 403
     assert client.post(f"/o/acme/providers/{account.code}/keys/").status_code == 403
     assert "Video providers" not in client.get("/o/acme/").content.decode()
+
+
+def test_the_list_shows_each_account_only_what_its_provider_uses(admin, acme):
+    ProviderAccountFactory(organization=acme, name="Gcore EU", meet_domain="acme.gvideo.co")
+    ProviderAccountFactory(organization=acme, name="Our LiveKit", provider="livekit",
+                           server_url="https://livekit.acme.example", meet_domain="stale.gvideo.co")
+    ProviderAccountFactory(organization=acme, name="VideoSDK", provider="videosdk", meet_domain="stale.gvideo.co")
+
+    page = admin.get("/o/acme/providers/").content.decode()
+
+    rows = {re.sub(r"<[^>]+>", " ", row).split()[0]: " ".join(re.sub(r"<[^>]+>", " ", row).split())
+            for row in re.findall(r"<tr>(.*?)</tr>", page, re.S)[1:]}
+    assert "acme.gvideo.co HS256" in rows["Gcore"]
+    assert "https://livekit.acme.example —" in rows["Our"] and "stale" not in rows["Our"]
+    assert "VideoSDK VideoSDK — —" in rows["VideoSDK"]
