@@ -31,8 +31,13 @@ COUNT_TRACKS = """(() => {
   };
 })();"""
 
-NO_PAGE_SCROLL = ("() => document.scrollingElement.scrollHeight <= innerHeight"
-                  " && document.scrollingElement.scrollWidth <= innerWidth")
+# Against the window's set size: a phone widens its layout viewport (innerWidth) to what sticks out.
+NO_PAGE_SCROLL = ("([width, height]) => document.scrollingElement.scrollHeight <= height"
+                  " && document.scrollingElement.scrollWidth <= width")
+
+
+def fits_without_scrolling(page) -> bool:
+    return page.evaluate(NO_PAGE_SCROLL, [page.viewport_size["width"], page.viewport_size["height"]])
 
 
 @pytest.fixture
@@ -68,8 +73,8 @@ def boxes(page, selector):
 def assert_fits_the_window(page, tile_count):
     page.wait_for_function("(n) => document.querySelectorAll('#tiles .tile').length === n", arg=tile_count)
     page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")  # settled
-    assert page.evaluate(NO_PAGE_SCROLL), "the room page scrolls"
-    width, height = page.evaluate("() => [innerWidth, innerHeight]")
+    assert fits_without_scrolling(page), "the room page scrolls"
+    width, height = page.viewport_size["width"], page.viewport_size["height"]
     controls = boxes(page, "#controls")[0]
     assert controls["bottom"] <= height and controls["right"] <= width  # the bar is on screen
     for tile in boxes(page, "#tiles .tile"):
@@ -119,7 +124,7 @@ def test_three_people_on_desktop_and_phone(new_context, server, acme, host):
     assert sheet["width"] >= 370 and sheet["y"] > 100 and sheet["y"] + sheet["height"] <= 844
     for name in ("Hana", "Pete", "Pia"):
         assert pia.locator(f"#people li:has-text('{name}')").is_visible()
-    assert pia.evaluate(NO_PAGE_SCROLL)
+    assert fits_without_scrolling(pia)
     save(pia, "room-three-phone-people")
     assert_accessible(pia, "the room, phone, people open")
     pia.tap("#panel-close")
@@ -245,7 +250,7 @@ def test_prejoin_meter_inviter_times_and_joining_muted(new_context, server, acme
     phone = new_context(**PHONE).new_page()
     phone.goto(f"{server.url}/j/{ana.token}")
     phone.wait_for_selector("#preview-status:has-text('work')")
-    assert phone.evaluate("() => document.scrollingElement.scrollWidth <= innerWidth")  # nothing sticks out
+    assert phone.evaluate("document.scrollingElement.scrollWidth") <= phone.viewport_size["width"]  # nothing sticks out
     save(phone, "prejoin-phone")
     phone.context.close()  # its camera would go on running
 
@@ -266,7 +271,7 @@ def test_a_moderator_on_a_phone_sees_who_waits_and_admits_them_from_the_sheet(ne
     pete = open_room(new_context, server, InvitationFactory(meeting=meeting, display_name="Pete"))
 
     pete.wait_for_selector("#waiting:visible")
-    assert pete.evaluate(NO_PAGE_SCROLL)
+    assert fits_without_scrolling(pete)
     assert_accessible(pete, "the room while waiting")
     hana.wait_for_selector("#show-people[data-unread='1']")
     hana.tap("#show-people")
