@@ -353,8 +353,8 @@ def world(alice):
     account = ProviderAccountFactory(organization=organization, name="Gcore EU")
     data = {organization.name, organization.slug, alice.user.full_name, alice.user.email, host.user.full_name,
             host.user.email, meeting.title, meeting.room.name, invitation.email, invitation.display_name,
-            account.name, *BRANDS, *EXAMPLES, "not-an-address", " ".join(PASTED.split()), *(str(cls.name) for cls in PROVIDERS.values()),
-            *(name for _code, name in settings.LANGUAGES)}
+            account.name, *BRANDS, *EXAMPLES, "not-an-address", " ".join(PASTED.split()),
+            *(str(cls.name) for cls in PROVIDERS.values()), *(name for _code, name in settings.LANGUAGES)}
     return {"alice": alice, "meeting": meeting, "invitation": invitation, "data": data}
 
 
